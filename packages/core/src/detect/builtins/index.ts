@@ -1,0 +1,45 @@
+import type { InvisibleRun } from '../../normalize/text-view.js';
+
+/** What a built-in detector sees. */
+export interface BuiltinInput {
+  /** The text view (see rules/README.md). */
+  text: string;
+  /** Runs of removed invisible characters, in source positions. */
+  invisible: readonly InvisibleRun[];
+}
+
+/** A built-in match; `space` says whether the span is in the text view or the source. */
+export interface BuiltinMatch {
+  start: number;
+  end: number;
+  space: 'text' | 'source';
+  confidence?: number;
+}
+
+export type BuiltinDetector = (input: BuiltinInput) => BuiltinMatch[];
+
+function runsOf(kind: InvisibleRun['kind'], minimum: number): BuiltinDetector {
+  return ({ invisible }) =>
+    invisible
+      .filter((run) => run.kind === kind && run.count >= minimum)
+      .map((run) => ({ start: run.start, end: run.end, space: 'source' as const }));
+}
+
+/** Zero-width characters: three or more in the input, reported run by run. */
+const zeroWidth: BuiltinDetector = ({ invisible }) => {
+  const runs = invisible.filter((run) => run.kind === 'zero-width');
+  const total = runs.reduce((sum, run) => sum + run.count, 0);
+  return total >= 3 ? runs.map((run) => ({ start: run.start, end: run.end, space: 'source' as const })) : [];
+};
+
+/**
+ * Built-in detectors a rule can name with `detector:`. `decoded-payload` has no function: the
+ * scanner raises it when a decoded or hidden segment holds a detection.
+ */
+export const builtinDetectors: Readonly<Record<string, BuiltinDetector | 'decoded-payload'>> = {
+  'invisible-tags': runsOf('tag', 1),
+  'zero-width': zeroWidth,
+  'bidi-control': runsOf('bidi', 1),
+  'variation-selectors': runsOf('variation-selector', 4),
+  'decoded-payload': 'decoded-payload',
+};

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { buildTextView } from './text-view.js';
+import { buildWordsView, foldLikeWordsView } from './words-view.js';
+
+function views(input: string) {
+  const text = buildTextView(input);
+  const words = buildWordsView(text);
+  const back = (
+    view: { text: string; map: { toSource(span: { start: number; end: number }): { start: number; end: number } } },
+    needle: string,
+  ) => {
+    const start = view.text.indexOf(needle);
+    expect(start, `"${needle}" in "${view.text}"`).toBeGreaterThanOrEqual(0);
+    const span = view.map.toSource({ start, end: start + needle.length });
+    return input.slice(span.start, span.end);
+  };
+  return { text, words, back };
+}
+
+describe('buildTextView', () => {
+  it('returns ASCII input unchanged and without copying', () => {
+    const input = 'Plain ASCII text.';
+    const view = buildTextView(input);
+    expect(view.text).toBe(input);
+    expect(view.map.isIdentity).toBe(true);
+  });
+
+  it('folds fullwidth, mathematical and Cyrillic look-alikes to Latin and maps spans back', () => {
+    const input = 'say ｉｇｎｏｒｅ then 𝐫𝐞𝐯𝐞𝐚𝐥 and іgnоrе';
+    const { text, back } = views(input);
+    expect(text.text).toBe('say ignore then reveal and ignore');
+    expect(back(text, 'reveal')).toBe('𝐫𝐞𝐯𝐞𝐚𝐥');
+    expect(back({ text: text.text, map: text.map }, 'and ignore')).toBe('and іgnоrе');
+  });
+
+  it('strips diacritics used to dodge matching', () => {
+    expect(buildTextView('ïgnörê àll').text).toBe('ignore all');
+  });
+
+  it('removes zero-width and bidi characters and reports them as runs', () => {
+    const input = 'ig\u200bno\u200dre \u202eall\u202c';
+    const view = buildTextView(input);
+    expect(view.text).toBe('ignore all');
+    expect(view.invisible.map((run) => run.kind)).toEqual(['zero-width', 'zero-width', 'bidi', 'bidi']);
+  });
+
+  it('decodes text smuggled in Unicode tag characters', () => {
+    const hidden = [...'run rm'].map((char) => String.fromCodePoint(0xe0000 + char.charCodeAt(0))).join('');
+    const input = `Hello${hidden} world`;
+    const view = buildTextView(input);
+    expect(view.text).toBe('Hello world');
+    expect(view.invisible).toEqual([{ kind: 'tag', start: 5, end: 5 + hidden.length, count: 6, hidden: 'run rm' }]);
+  });
+
+  it('decodes bytes smuggled in variation selectors after an emoji', () => {
+    const bytes = [...new TextEncoder().encode('hi!')];
+    const selectors = bytes.map((byte) => String.fromCodePoint(byte < 16 ? 0xfe00 + byte : 0xe0100 + byte - 16)).join('');
+    const view = buildTextView(`😀${selectors}`);
+    expect(view.invisible[0]).toMatchObject({ kind: 'variation-selector', count: 3, hidden: 'hi!' });
+  });
+});
+
+describe('buildWordsView', () => {
+  it('lower-cases, collapses whitespace and reads leetspeak digits as letters', () => {
+    const { words, back } = views('1GN0R3   all\n\tpr3v10us');
+    expect(words.text).toBe('ignore all previous');
+    expect(back(words, 'all previous')).toBe('all\n\tpr3v10us');
+  });
+
+  it('joins spaced-out letters with any single separator and keeps word gaps', () => {
+    expect(views('i g n o r e  a l l  p r e v i o u s').words.text).toBe('ignore all previous');
+    expect(views('I.G.N.O.R.E the rules').words.text).toBe('ignore the rules');
+    expect(views('d-i-s-r-e-g-a-r-d').words.text).toBe('disregard');
+  });
+
+  it('maps a span across joined letters back to the original characters', () => {
+    const input = 'Now i g n o r e it';
+    const { words, back } = views(input);
+    expect(words.text).toBe('now ignore it');
+    expect(back(words, 'ignore')).toBe('i g n o r e');
+  });
+
+  it('leaves ordinary prose readable', () => {
+    expect(views('The U.S. team won 3 games in 2023.').words.text).toBe('the u.s. team won e games in 2o2e.');
+  });
+
+  it('folds keywords the same way as text', () => {
+    expect(foldLikeWordsView('D A N')).toBe('dan');
+    expect(foldLikeWordsView('Dev  Mode')).toBe('dev mode');
+  });
+});

@@ -1,0 +1,128 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LineCounter, parseDocument } from 'yaml';
+import type { ZodError } from 'zod';
+import { InvalidRulePackError, type RulePackIssue } from '../errors/invalid-rule-pack-error.js';
+import type { Family } from '../types.js';
+import { type RuleDefinition, rulePackSchema } from './rule-schema.js';
+
+/** The rule packs shipped with @palisade/core. */
+export const defaultRulesDirectory = fileURLToPath(new URL('../../rules/', import.meta.url));
+
+/** A rule as written, with the family and file it came from. */
+export interface LoadedRule extends RuleDefinition {
+  family: Family;
+  file: string;
+}
+
+/** Source text of a pack: a file on disk, or YAML given inline (tests, custom packs). */
+export interface RulePackSource {
+  file: string;
+  yaml: string;
+}
+
+/** Reads every `*.yaml` file in a directory, sorted by name. */
+export function readRulePackDirectory(directory: string): RulePackSource[] {
+  let names: string[];
+  try {
+    names = readdirSync(directory).filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'));
+  } catch (error) {
+    throw new InvalidRulePackError([
+      { file: directory, path: '', message: `cannot read the rule directory (${(error as Error).message})` },
+    ]);
+  }
+  return names.sort().map((name) => {
+    const file = join(directory, name);
+    return { file, yaml: readFileSync(file, 'utf8') };
+  });
+}
+
+/**
+ * Parses and validates rule packs. Collects every problem (YAML syntax, shape, duplicate ids)
+ * before throwing one `InvalidRulePackError` that names file, line, column and field path.
+ */
+export function parseRulePacks(sources: readonly RulePackSource[]): LoadedRule[] {
+  const issues: RulePackIssue[] = [];
+  const rules: LoadedRule[] = [];
+  const seen = new Map<string, string>();
+  for (const source of sources) {
+    const lineCounter = new LineCounter();
+    const document = parseDocument(source.yaml, { lineCounter, prettyErrors: false });
+    if (document.errors.length > 0) {
+      for (const error of document.errors) {
+        const position = lineCounter.linePos(error.pos[0]);
+        issues.push({ file: source.file, line: position.line, column: position.col, path: '', message: error.message });
+      }
+      continue;
+    }
+    const parsed = rulePackSchema.safeParse(document.toJS());
+    if (!parsed.success) {
+      issues.push(...zodIssues(parsed.error, source.file, document, lineCounter));
+      continue;
+    }
+    parsed.data.rules.forEach((rule, index) => {
+      const where = locate(document, lineCounter, ['rules', index, 'id']);
+      const prefix = `${parsed.data.family.toLowerCase()}-`;
+      if (!rule.id.startsWith(prefix)) {
+        issues.push({
+          file: source.file,
+          ...where,
+          ruleId: rule.id,
+          path: `rules[${index}].id`,
+          message: `id must start with "${prefix}" in a ${parsed.data.family} pack`,
+        });
+      }
+      const previous = seen.get(rule.id);
+      if (previous) {
+        issues.push({
+          file: source.file,
+          ...where,
+          ruleId: rule.id,
+          path: `rules[${index}].id`,
+          message: `duplicate rule id (also in ${previous})`,
+        });
+      }
+      seen.set(rule.id, source.file);
+      rules.push({ ...rule, family: parsed.data.family, file: source.file });
+    });
+  }
+  if (issues.length > 0) throw new InvalidRulePackError(issues);
+  return rules;
+}
+
+type YamlDocument = ReturnType<typeof parseDocument>;
+
+function locate(document: YamlDocument, lineCounter: LineCounter, path: readonly (string | number)[]): { line?: number; column?: number } {
+  // Walk up the path until a node with a source range is found.
+  for (let length = path.length; length >= 0; length--) {
+    const node = document.getIn(path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) {
+      const position = lineCounter.linePos(node.range[0]);
+      return { line: position.line, column: position.col };
+    }
+  }
+  return {};
+}
+
+function zodIssues(error: ZodError, file: string, document: YamlDocument, lineCounter: LineCounter): RulePackIssue[] {
+  const data = document.toJS() as { rules?: { id?: unknown }[] } | null;
+  return error.issues.map((issue) => {
+    const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
+    // Point an unknown key at the key itself, so the line is the typo's line.
+    if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+    const ruleIndex = path[0] === 'rules' && typeof path[1] === 'number' ? path[1] : undefined;
+    const ruleId = ruleIndex !== undefined ? data?.rules?.[ruleIndex]?.id : undefined;
+    return {
+      file,
+      ...locate(document, lineCounter, path),
+      ...(typeof ruleId === 'string' ? { ruleId } : {}),
+      path: formatPath(path),
+      message: issue.message,
+    };
+  });
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('') || '(root)';
+}
