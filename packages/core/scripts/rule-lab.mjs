@@ -9,6 +9,8 @@
 // --misses N   print N missed positives of the family's categories (default 0)
 // --benign     print the benign rows flagged (by the family, or by anything without --family)
 // --data FILE  another JSONL file in the eval format
+// --no-redos   skip the recheck ReDoS check of the family's patterns (on by default with --family;
+//              CI fails on any pattern recheck calls vulnerable or unknown)
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -68,6 +70,28 @@ for (const rule of scanner.rules) {
       console.log(`EXAMPLE FAIL ${rule.id} should not match: ${JSON.stringify(text).slice(0, 150)}`);
     }
   }
+}
+if (family && !args.includes('--no-redos')) {
+  const { check } = await import(join(root, 'node_modules/recheck/index.js'));
+  const { parse } = await import(join(root, 'node_modules/yaml/dist/index.js'));
+  const files = [...new Set(scanner.rules.filter((rule) => rule.family === family).map((rule) => rule.file))];
+  let unsafe = 0;
+  let checked = 0;
+  for (const file of files) {
+    for (const rule of parse(readFileSync(file, 'utf8')).rules) {
+      for (const [index, source] of (rule.patterns ?? []).entries()) {
+        checked++;
+        const result = await check(source, `g${rule.flags ?? ''}`, { timeout: 5000 });
+        if (result.status !== 'safe') {
+          unsafe++;
+          console.log(
+            `REDOS ${result.status} (${result.complexity?.summary ?? result.error?.kind ?? ''}) ${rule.id} patterns[${index}]${result.attack ? `\n  attack: ${result.attack.pattern.slice(0, 120)}` : ''}`,
+          );
+        }
+      }
+    }
+  }
+  console.log(`ReDoS (recheck): ${checked} patterns of ${family}, ${unsafe} not safe (must be 0)`);
 }
 console.log(`\nRules per family: ${JSON.stringify(scanner.ruleCounts)}`);
 console.log(`Example failures${family ? ` (${family})` : ''}: ${exampleFailures}\n`);

@@ -3,7 +3,7 @@
  * undefined when the input is not a plausible encoding of readable text.
  */
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8');
 
 /** True when at least 90% of the characters are printable text (letters of any script count). */
 export function isReadableText(text: string): boolean {
@@ -17,12 +17,10 @@ export function isReadableText(text: string): boolean {
 }
 
 function bytesToText(bytes: Uint8Array): string | undefined {
-  try {
-    const text = utf8.decode(bytes);
-    return isReadableText(text) ? text : undefined;
-  } catch {
-    return undefined;
-  }
+  // Non-fatal decoding: invalid bytes become U+FFFD, which isReadableText counts against the
+  // text (exceptions on every random token would be slow).
+  const text = utf8.decode(bytes);
+  return !text.includes('\ufffd') && isReadableText(text) ? text : undefined;
 }
 
 export function decodeBase64(token: string): string | undefined {

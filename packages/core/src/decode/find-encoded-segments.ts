@@ -20,7 +20,6 @@ export interface FindSegmentsOptions {
   rot13?: boolean;
 }
 
-const tokenPattern = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{12,}={0,6}(?![A-Za-z0-9+/=_-])/g;
 const spacedHexPattern = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){7,}(?![0-9A-Fa-f])/g;
 const escapedHexPattern = /(?:\\x[0-9A-Fa-f]{2}){4,}/g;
 const urlPattern = /(?<!\S)[^\s%]{0,200}(?:%[0-9A-Fa-f]{2}[^\s%]{0,200}){2,}/g;
@@ -30,6 +29,50 @@ const ascii85Pattern = /<~[!-u\s]{4,}~>|(?<!\S)[!-u]{10,}(?!\S)/g;
 const ascii85Punctuation = /[!"#$%&'()*+,./:;<=>?@[\\\]^`-]/g;
 const rot13Markers = [' gur ', ' naq ', ' lbh ', ' vf ', 'vtaber', 'Vtaber', 'cerivbhf', 'vafgehpgvbaf'];
 const rot13Line = /[^\n]{8,2000}/g;
+
+/** The engine's own segment patterns, for the ReDoS gate. */
+export const segmentPatterns: readonly RegExp[] = [
+  spacedHexPattern,
+  escapedHexPattern,
+  urlPattern,
+  entityPattern,
+  morsePattern,
+  ascii85Pattern,
+  rot13Line,
+];
+
+// Characters of the base64 (standard and URL-safe), base32 and hex alphabets, and '='.
+const tokenCharacter = new Uint8Array(128);
+for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-=') tokenCharacter[char.charCodeAt(0)] = 1;
+const minimumTokenLength = 12;
+
+/** Calls `visit(start, end)` for each run of 12 or more token characters; stops when it returns false. */
+function forEachToken(text: string, visit: (start: number, end: number) => boolean): void {
+  let start = -1;
+  for (let index = 0; index <= text.length; index++) {
+    const code = index < text.length ? text.charCodeAt(index) : 0;
+    if (code < 128 && tokenCharacter[code] === 1) {
+      if (start < 0) start = index;
+      continue;
+    }
+    if (start >= 0 && index - start >= minimumTokenLength && !visit(start, index)) return;
+    start = -1;
+  }
+}
+
+function isHexToken(token: string): boolean {
+  return token.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(token);
+}
+
+/**
+ * Base64 of text mixes upper and lower case and, past a few words, digits or `+/`; identifiers,
+ * long words and paths rarely do all of that. Checked before paying for a decode.
+ */
+function looksLikeBase64(token: string): boolean {
+  const body = token.replace(/=+$/, '');
+  if (body.includes('=')) return false;
+  return /[a-z]/.test(body) && /[A-Z]/.test(body) && (/[0-9+/]/.test(body) || body.length >= 24);
+}
 
 /**
  * Finds base64, base32, hex, URL-encoded, HTML-entity, Morse, ASCII85 and ROT13 segments in
@@ -53,14 +96,14 @@ export function findEncodedSegments(text: string, options: FindSegmentsOptions):
     }
   };
 
-  each(tokenPattern, (token, start) => {
-    const end = start + token.length;
-    if (/^(?:[0-9a-fA-F]{2}){6,}$/.test(token)) return add('hex', start, end, decodeHex(token));
+  forEachToken(text, (start, end) => {
+    const token = text.slice(start, end);
+    if (isHexToken(token)) return add('hex', start, end, decodeHex(token));
     if (token.length >= 16 && /^[A-Z2-7]+=*$/.test(token)) {
       const decoded = decodeBase32(token);
       if (decoded !== undefined) return add('base32', start, end, decoded);
     }
-    if (/[0-9+/=_-]|[a-z][A-Z]|[A-Z]{2}[a-z]/.test(token)) return add('base64', start, end, decodeBase64(token));
+    if (looksLikeBase64(token)) return add('base64', start, end, decodeBase64(token));
     return true;
   });
   if (text.includes(' ') || text.includes(':')) {

@@ -9,6 +9,9 @@ const spacedLetters = /(?<![a-z])[a-z](?:[ ._*-][a-z](?![a-z])){2,}/g;
 const separators = /[ ._*-]/g;
 const nonAscii = /[^\x00-\x7f]/g;
 
+/** The view's own patterns, for the ReDoS gate. */
+export const wordsViewPatterns: readonly RegExp[] = [oneToOne, spaceRuns, spacedLetters, separators];
+
 /**
  * The `words` view, made from the text view: lower case, leetspeak digits read as letters,
  * whitespace runs as one space, and "i g n o r e"-style spaced letters joined.

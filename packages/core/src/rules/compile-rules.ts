@@ -8,6 +8,12 @@ import type { LoadedRule } from './load-rule-packs.js';
 
 export type ViewName = 'words' | 'text';
 
+/**
+ * How far from a keyword occurrence a match may reach, by default. Patterns run only on the
+ * windows this leaves around their keywords; a rule whose matches can be longer sets `reach`.
+ */
+export const defaultReach = 320;
+
 const wordsFamilies: ReadonlySet<Family> = new Set(['PI', 'JB', 'HC', 'RAG', 'TOOL']);
 
 export interface CompiledPattern {
@@ -28,6 +34,8 @@ export interface CompiledRule {
   tags: readonly string[];
   view: ViewName;
   keywords: readonly string[];
+  /** Characters around a keyword occurrence a match may span; Infinity = the whole input. */
+  reach: number;
   patterns: readonly CompiledPattern[];
   validators: readonly Validator[];
   detector: BuiltinDetector | 'decoded-payload' | undefined;
@@ -50,7 +58,7 @@ export interface CompiledRuleSet {
 }
 
 /** Compiles validated rules; a pattern that does not compile is an `InvalidRulePackError`. */
-export function compileRules(loaded: readonly LoadedRule[]): CompiledRuleSet {
+export function compileRules(loaded: readonly LoadedRule[], options: { verify: boolean } = { verify: true }): CompiledRuleSet {
   const issues: RulePackIssue[] = [];
   const rules: CompiledRule[] = [];
   for (const rule of loaded) {
@@ -62,7 +70,8 @@ export function compileRules(loaded: readonly LoadedRule[]): CompiledRuleSet {
       try {
         const hasValue = /\(\?<value>/.test(source);
         const regex = new RegExp(source, `g${hasValue ? 'd' : ''}${rule.flags ?? ''}`);
-        if (regex.test('')) issue(`patterns[${index}]`, 'the pattern matches the empty string');
+        // Running a pattern compiles it; packs verified at build time stay lazy (cold start).
+        if (options.verify && regex.test('')) issue(`patterns[${index}]`, 'the pattern matches the empty string');
         patterns.push({ regex, hasValue });
       } catch (error) {
         issue(`patterns[${index}]`, `does not compile: ${(error as Error).message}`);
@@ -95,6 +104,7 @@ export function compileRules(loaded: readonly LoadedRule[]): CompiledRuleSet {
       tags: rule.tags,
       view,
       keywords,
+      reach: rule.reach === 'all' || rule.keywords === undefined ? Number.POSITIVE_INFINITY : (rule.reach ?? defaultReach),
       patterns,
       validators,
       detector,

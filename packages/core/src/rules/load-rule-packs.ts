@@ -1,11 +1,17 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineCounter, parseDocument } from 'yaml';
+import type { LineCounter, parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
 import { InvalidRulePackError, type RulePackIssue } from '../errors/invalid-rule-pack-error.js';
 import type { Family } from '../types.js';
 import { type RuleDefinition, rulePackSchema } from './rule-schema.js';
+
+// yaml is loaded on first use (see rule-schema.ts): cached packs need neither yaml nor zod.
+const require = createRequire(import.meta.url);
+const loadYaml = () => require('yaml') as typeof import('yaml');
 
 /** The rule packs shipped with @palisade/core. */
 export const defaultRulesDirectory = fileURLToPath(new URL('../../rules/', import.meta.url));
@@ -47,8 +53,9 @@ export function parseRulePacks(sources: readonly RulePackSource[]): LoadedRule[]
   const rules: LoadedRule[] = [];
   const seen = new Map<string, string>();
   for (const source of sources) {
-    const lineCounter = new LineCounter();
-    const document = parseDocument(source.yaml, { lineCounter, prettyErrors: false });
+    const yaml = loadYaml();
+    const lineCounter = new yaml.LineCounter();
+    const document = yaml.parseDocument(source.yaml, { lineCounter, prettyErrors: false });
     if (document.errors.length > 0) {
       for (const error of document.errors) {
         const position = lineCounter.linePos(error.pos[0]);
@@ -56,7 +63,7 @@ export function parseRulePacks(sources: readonly RulePackSource[]): LoadedRule[]
       }
       continue;
     }
-    const parsed = rulePackSchema.safeParse(document.toJS());
+    const parsed = rulePackSchema().safeParse(document.toJS());
     if (!parsed.success) {
       issues.push(...zodIssues(parsed.error, source.file, document, lineCounter));
       continue;
@@ -125,4 +132,35 @@ function zodIssues(error: ZodError, file: string, document: YamlDocument, lineCo
 
 function formatPath(path: readonly (string | number)[]): string {
   return path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('') || '(root)';
+}
+
+/** Where the build writes the validated shipped packs (see scripts/build-rule-cache.mjs). */
+const cacheFile = fileURLToPath(new URL('../rule-packs.json', import.meta.url));
+
+interface RuleCache {
+  hash: string;
+  rules: (Omit<LoadedRule, 'file'> & { file: string })[];
+}
+
+/** A digest of pack sources: file names and contents. */
+export function hashRulePackSources(sources: readonly RulePackSource[]): string {
+  const hash = createHash('sha256');
+  for (const source of sources) hash.update(`${basename(source.file)}\0${source.yaml}\0`);
+  return hash.digest('hex');
+}
+
+/**
+ * Loads the rules of a directory. For the shipped packs, uses the cache the build wrote when it
+ * matches the YAML on disk byte for byte (so an edited pack is always re-read and re-validated);
+ * `cached` says whether it did.
+ */
+export function loadRules(directory: string, extra: readonly RulePackSource[] = []): { rules: LoadedRule[]; cached: boolean } {
+  const sources = readRulePackDirectory(directory);
+  if (extra.length === 0 && directory === defaultRulesDirectory && existsSync(cacheFile)) {
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as RuleCache;
+    if (cache.hash === hashRulePackSources(sources)) {
+      return { rules: cache.rules.map((rule) => ({ ...rule, file: join(directory, rule.file) })), cached: true };
+    }
+  }
+  return { rules: parseRulePacks([...sources, ...extra]), cached: false };
 }

@@ -4,14 +4,8 @@ import { PalisadeError } from '../errors/palisade-error.js';
 import type { View } from '../normalize/text-view.js';
 import { buildTextView, type TextView } from '../normalize/text-view.js';
 import { buildWordsView } from '../normalize/words-view.js';
-import { type CompiledRule, type CompiledRuleSet, compileRules } from '../rules/compile-rules.js';
-import {
-  defaultRulesDirectory,
-  type LoadedRule,
-  parseRulePacks,
-  type RulePackSource,
-  readRulePackDirectory,
-} from '../rules/load-rule-packs.js';
+import { type CompiledPattern, type CompiledRule, type CompiledRuleSet, compileRules } from '../rules/compile-rules.js';
+import { defaultRulesDirectory, type LoadedRule, loadRules, type RulePackSource } from '../rules/load-rule-packs.js';
 import { type Detection, type Family, type ScanResult, type Span, severityRank } from '../types.js';
 import { adjustConfidence } from './confidence.js';
 import { walkValue } from './walk-value.js';
@@ -101,11 +95,11 @@ export function createScanner(options: ScannerOptions = {}): Scanner {
       });
     }
   }
-  const sources = [...readRulePackDirectory(options.rulesDirectory ?? defaultRulesDirectory), ...(options.extraPacks ?? [])];
+  const { rules: allRules, cached } = loadRules(options.rulesDirectory ?? defaultRulesDirectory, options.extraPacks);
   const disabled = new Set(options.disabledRules ?? []);
   const families = options.families ? new Set(options.families) : undefined;
-  const loaded = parseRulePacks(sources).filter((rule: LoadedRule) => !disabled.has(rule.id) && (!families || families.has(rule.family)));
-  const ruleSet = compileRules(loaded);
+  const loaded = allRules.filter((rule: LoadedRule) => !disabled.has(rule.id) && (!families || families.has(rule.family)));
+  const ruleSet = compileRules(loaded, { verify: !cached });
   const engine = new ScanEngine(ruleSet, settings);
 
   const ruleCounts = { PI: 0, JB: 0, PII: 0, SEC: 0, CMD: 0, ENC: 0, HC: 0, RAG: 0, TOOL: 0 } as Record<Family, number>;
@@ -166,6 +160,7 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 
 class ScanEngine {
   private readonly hits: Uint8Array;
+  private readonly positions: number[][];
   private readonly ruleById: ReadonlyMap<string, CompiledRule>;
 
   constructor(
@@ -173,6 +168,7 @@ class ScanEngine {
     private readonly settings: typeof defaults & ScannerOptions,
   ) {
     this.hits = new Uint8Array(ruleSet.rules.length);
+    this.positions = ruleSet.rules.map(() => []);
     this.ruleById = new Map(ruleSet.rules.map((rule) => [rule.id, rule]));
   }
 
@@ -183,10 +179,11 @@ class ScanEngine {
     const lower = textView.text.toLowerCase();
     const wordsView = buildWordsView(textView, lower);
 
-    // INVARIANT: `hits` is all zeros between scans (it is cleared below after use).
-    const hits = this.hits;
-    ruleSet.textAutomaton.markMatches(lower, hits);
-    ruleSet.wordsAutomaton.markMatches(wordsView.text, hits);
+    // INVARIANT: `hits` is all zeros and every `positions` list empty between scans (both are
+    // cleared below as they are used), so the engine allocates nothing per rule.
+    const { hits, positions } = this;
+    ruleSet.textAutomaton.collectPositions(lower, hits, positions, positionCap);
+    ruleSet.wordsAutomaton.collectPositions(wordsView.text, hits, positions, positionCap);
     for (const index of ruleSet.alwaysRun) hits[index] = 1;
 
     const raw: RawHit[] = [];
@@ -194,13 +191,22 @@ class ScanEngine {
       if (hits[index] === 0) continue;
       hits[index] = 0;
       const rule = ruleSet.rules[index] as CompiledRule;
-      if (rule.detector) continue;
-      this.runPatterns(rule, rule.view === 'words' ? wordsView : textView, raw);
+      const keywordEnds = positions[index] as number[];
+      if (!rule.detector) {
+        const view = rule.view === 'words' ? wordsView : textView;
+        this.runPatterns(rule, view, windowsAround(view.text, keywordEnds, rule.reach), raw);
+      }
+      keywordEnds.length = 0;
     }
     for (const index of ruleSet.builtins) {
       const rule = ruleSet.rules[index] as CompiledRule;
       if (typeof rule.detector !== 'function') continue;
-      for (const match of rule.detector({ text: textView.text, invisible: textView.invisible })) {
+      for (const match of rule.detector({
+        text: textView.text,
+        words: wordsView.text,
+        sourceLength: input.length,
+        invisible: textView.invisible,
+      })) {
         const span = match.space === 'source' ? { start: match.start, end: match.end } : textView.map.toSource(match);
         raw.push({ rule, span, pattern: 0, ...(match.confidence !== undefined ? { confidence: match.confidence } : {}) });
       }
@@ -209,30 +215,35 @@ class ScanEngine {
     return assemble(raw);
   }
 
-  private runPatterns(rule: CompiledRule, view: View, raw: RawHit[]): void {
+  /** Runs a rule's patterns over each window (flat start/end pairs) of a view. */
+  private runPatterns(rule: CompiledRule, view: View, windows: readonly number[], raw: RawHit[]): void {
     const limit = this.settings.maxMatchesPerRule;
-    const text = view.text;
     let count = 0;
-    rule.patterns.forEach(({ regex, hasValue }, pattern) => {
-      if (count >= limit) return;
-      regex.lastIndex = 0;
-      for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
-        let start = match.index;
-        let end = start + match[0].length;
-        if (end === start) {
-          regex.lastIndex += 1;
-          continue;
+    for (let window = 0; window < windows.length; window += 2) {
+      const offset = windows[window] as number;
+      const end = windows[window + 1] as number;
+      const text = offset === 0 && end === view.text.length ? view.text : view.text.slice(offset, end);
+      for (let pattern = 0; pattern < rule.patterns.length; pattern++) {
+        const { regex, hasValue } = rule.patterns[pattern] as CompiledPattern;
+        regex.lastIndex = 0;
+        for (let match = regex.exec(text); match !== null; match = regex.exec(text)) {
+          let start = match.index;
+          let stop = start + match[0].length;
+          if (stop === start) {
+            regex.lastIndex += 1;
+            continue;
+          }
+          const group = hasValue ? match.indices?.groups?.value : undefined;
+          if (group) [start, stop] = group;
+          if (rule.validators.length > 0) {
+            const value = text.slice(start, stop);
+            if (!rule.validators.every((validator) => validator({ value, view: text, start, end: stop }))) continue;
+          }
+          raw.push({ rule, span: view.map.toSource({ start: start + offset, end: stop + offset }), pattern });
+          if (++count >= limit) return;
         }
-        const group = hasValue ? match.indices?.groups?.value : undefined;
-        if (group) [start, end] = group;
-        if (rule.validators.length > 0) {
-          const value = text.slice(start, end);
-          if (!rule.validators.every((validator) => validator({ value, view: text, start, end }))) continue;
-        }
-        raw.push({ rule, span: view.map.toSource({ start, end }), pattern });
-        if (++count >= limit) return;
       }
-    });
+    }
   }
 
   /** Decodes encoded segments and smuggled text, scans them, and reports what they hide. */
@@ -293,6 +304,33 @@ class ScanEngine {
       }
     }
   }
+}
+
+/** Keyword occurrences past this many per rule and input: run the rule on the whole input. */
+const positionCap = 256;
+const wordCharacter = /[\p{L}\p{N}_]/u;
+
+/**
+ * The windows a rule's patterns run on: `reach` characters either side of each keyword
+ * occurrence, widened to word boundaries (so `\b` and look-behinds see what they would in the
+ * whole text), merged. No keyword list, too many occurrences, or an unbounded reach: the whole text.
+ */
+export function windowsAround(text: string, keywordEnds: readonly number[], reach: number): number[] {
+  const length = text.length;
+  if (keywordEnds.length === 0 || keywordEnds.length >= positionCap || !Number.isFinite(reach) || reach * 2 >= length) {
+    return [0, length];
+  }
+  const windows: number[] = [];
+  for (const keywordEnd of keywordEnds) {
+    let start = Math.max(0, keywordEnd - reach);
+    let end = Math.min(length, keywordEnd + reach);
+    for (let steps = 0; start > 0 && steps < 64 && wordCharacter.test(text[start - 1] as string); steps++) start--;
+    for (let steps = 0; end < length && steps < 64 && wordCharacter.test(text[end] as string); steps++) end++;
+    const last = windows.length - 1;
+    if (last > 0 && start <= (windows[last] as number)) windows[last] = Math.max(end, windows[last] as number);
+    else windows.push(start, end);
+  }
+  return windows;
 }
 
 /** Groups raw hits into detections: one per rule and span, with evidence-adjusted confidence. */

@@ -40,3 +40,24 @@ export function createTestScanner(packs: Record<string, string>, options: Omit<S
   for (const [name, yaml] of Object.entries(packs)) writeFileSync(join(directory, name), yaml);
   return createScanner({ ...options, rulesDirectory: directory });
 }
+
+/** A recheck attack as kept in test/fixtures/redos-attacks.json. */
+export interface RedosAttack {
+  where: string;
+  source: string;
+  flags: string;
+  pumps: { prefix: string; pump: string }[];
+  suffix: string;
+}
+
+/**
+ * Rebuilds a recheck attack string about `length` characters long: each prefix followed by its
+ * pumped part repeated, then the suffix.
+ */
+export function redosAttackString(attack: RedosAttack, length: number): string {
+  const perPump = Math.max(1, Math.floor(length / Math.max(1, attack.pumps.length)));
+  const body = attack.pumps
+    .map(({ prefix, pump }) => prefix + pump.repeat(Math.max(1, Math.floor(perPump / Math.max(1, pump.length)))))
+    .join('');
+  return `${body}${attack.suffix}`.slice(0, length);
+}

@@ -4,6 +4,10 @@ import type { InvisibleRun } from '../../normalize/text-view.js';
 export interface BuiltinInput {
   /** The text view (see rules/README.md). */
   text: string;
+  /** The words view. */
+  words: string;
+  /** Length of the original input (for a finding about the whole input: 0 to sourceLength, space 'source'). */
+  sourceLength: number;
   /** Runs of removed invisible characters, in source positions. */
   invisible: readonly InvisibleRun[];
 }
