@@ -33,7 +33,9 @@ const internal = [
 ];
 for (const [file, name] of internal) {
   const module = await import(join(root, file));
-  module[name].forEach((regex, index) => patterns.push({ where: `${file} ${name}[${index}]`, source: regex.source, flags: regex.flags }));
+  for (const [index, regex] of module[name].entries()) {
+    patterns.push({ where: `${file} ${name}[${index}]`, source: regex.source, flags: regex.flags });
+  }
 }
 
 const attacks = existsSync(attacksFile) ? JSON.parse(readFileSync(attacksFile, 'utf8')) : [];
