@@ -65,13 +65,14 @@ function isHexToken(token: string): boolean {
 }
 
 /**
- * Base64 of text mixes upper and lower case and, past a few words, digits or `+/`; identifiers,
- * long words and paths rarely do all of that. Checked before paying for a decode.
+ * Base64 of text mixes upper and lower case and, past a few words, digits or `+/` (or ends in
+ * `=` padding); identifiers, long words and paths rarely do all of that. Checked before paying
+ * for a decode.
  */
 function looksLikeBase64(token: string): boolean {
   const body = token.replace(/=+$/, '');
   if (body.includes('=')) return false;
-  return /[a-z]/.test(body) && /[A-Z]/.test(body) && (/[0-9+/]/.test(body) || body.length >= 24);
+  return /[a-z]/.test(body) && /[A-Z]/.test(body) && (/[0-9+/]/.test(body) || body.length >= 24 || body.length < token.length);
 }
 
 /**

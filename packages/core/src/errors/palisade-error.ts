@@ -2,7 +2,13 @@ const marker = 'palisade.error';
 const symbol: unique symbol = Symbol.for(marker);
 
 /** Stable codes callers can branch on. */
-export type PalisadeErrorCode = 'INVALID_RULE_PACK' | 'INPUT_TOO_LARGE' | 'INPUT_TOO_DEEP' | 'INVALID_INPUT' | 'INVALID_OPTIONS';
+export type PalisadeErrorCode =
+  | 'INVALID_RULE_PACK'
+  | 'INPUT_TOO_LARGE'
+  | 'INPUT_TOO_DEEP'
+  | 'INVALID_INPUT'
+  | 'INVALID_OPTIONS'
+  | 'INVALID_CONFIG';
 
 export interface PalisadeErrorOptions {
   code: PalisadeErrorCode;

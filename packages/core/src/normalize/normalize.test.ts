@@ -49,7 +49,7 @@ describe('buildTextView', () => {
     const input = `Hello${hidden} world`;
     const view = buildTextView(input);
     expect(view.text).toBe('Hello world');
-    expect(view.invisible).toEqual([{ kind: 'tag', start: 5, end: 5 + hidden.length, count: 6, hidden: 'run rm' }]);
+    expect(view.invisible).toEqual([{ kind: 'tag', start: 5, end: 5 + hidden.length, count: 6, benign: 0, hidden: 'run rm' }]);
   });
 
   it('decodes bytes smuggled in variation selectors after an emoji', () => {
@@ -87,5 +87,19 @@ describe('buildWordsView', () => {
   it('folds keywords the same way as text', () => {
     expect(foldLikeWordsView('D A N')).toBe('dan');
     expect(foldLikeWordsView('Dev  Mode')).toBe('dev mode');
+  });
+});
+
+describe('invisible character signals', () => {
+  it('does not count byte-order marks or joiners inside emoji as suspicious', () => {
+    const view = buildTextView('Coordinates\ufeff 48°N\ufeff 2°E\ufeff; team 👩\u200d💻 and 🤦\u200d♀️');
+    const runs = view.invisible.filter((run) => run.kind === 'zero-width');
+    expect(runs.reduce((sum, run) => sum + run.count - run.benign, 0)).toBe(0);
+    expect(view.text).not.toMatch(/[\ufeff\u200d]/);
+  });
+
+  it('counts joiners between letters', () => {
+    const view = buildTextView('ig\u200dno\u200dre');
+    expect(view.invisible.reduce((sum, run) => sum + run.count - run.benign, 0)).toBe(2);
   });
 });

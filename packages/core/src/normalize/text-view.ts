@@ -8,6 +8,8 @@ export interface InvisibleRun {
   start: number;
   end: number;
   count: number;
+  /** Characters of the run that are ordinary in text: U+FEFF, and U+200D between two emoji. */
+  benign: number;
   /** For tag and variation-selector runs: the text they smuggle (tags spell ASCII; selectors spell bytes). */
   hidden?: string;
 }
@@ -66,11 +68,17 @@ export function buildTextView(input: string): TextView {
       if (kind === undefined) return foldCharacter(char);
       if (!run || run.kind !== kind || run.end !== offset) {
         closeRun();
-        run = { kind, start: offset, end: offset, count: 0 };
+        run = { kind, start: offset, end: offset, count: 0, benign: 0 };
         if (kind === 'tag') run.hidden = '';
       }
       run.end = offset + char.length;
       run.count += 1;
+      if (
+        codePoint === 0xfeff ||
+        (codePoint === 0x200d && isEmoji(input.codePointAt(offset - 2) ?? 0) && isEmoji(input.codePointAt(offset + 1) ?? 0))
+      ) {
+        run.benign += 1;
+      }
       if (kind === 'tag' && codePoint >= 0xe0020 && codePoint <= 0xe007e) {
         run.hidden += String.fromCharCode(codePoint - 0xe0000);
       } else if (kind === 'variation-selector') {
@@ -82,6 +90,14 @@ export function buildTextView(input: string): TextView {
   );
   closeRun();
   return { text, map, invisible };
+}
+
+const pictographic = /\p{Extended_Pictographic}|[\u2640\u2642\u2695\u2696\u2708\u2764\ufe0f]/u;
+
+/** Whether a code point is (part of) an emoji; `codePointAt` on a low surrogate gives the surrogate. */
+function isEmoji(codePoint: number): boolean {
+  if (codePoint >= 0xdc00 && codePoint <= 0xdfff) return true;
+  return codePoint > 0x7f && pictographic.test(String.fromCodePoint(codePoint));
 }
 
 function decodeUtf8(bytes: number[]): string {

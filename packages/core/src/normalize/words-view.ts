@@ -1,5 +1,5 @@
 import { OffsetMap, replaceMapped } from './offset-map.js';
-import type { View } from './text-view.js';
+import { buildTextView, type View } from './text-view.js';
 
 const leet: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', $: 's' };
 const oneToOne = /[0134578$\t\n\r\f\v]/g;
@@ -32,7 +32,7 @@ export function buildWordsView(textView: View, lowerText?: string): View {
   return { text: collapsed.text, map: collapsed.map };
 }
 
-/** Folds a keyword the way `buildWordsView` folds text, so the two can be compared. */
+/** Folds a keyword the way the text and words views fold text, so the two can be compared. */
 export function foldLikeWordsView(keyword: string): string {
-  return buildWordsView({ text: keyword, map: new OffsetMap(null) }).text;
+  return buildWordsView(buildTextView(keyword)).text;
 }

@@ -1,3 +1,4 @@
+import { childPath } from '../scanner/walk-value.js';
 import type { Detection, Span } from '../types.js';
 
 export interface RedactOptions {
@@ -97,4 +98,30 @@ function labelOf(detection: Detection): string {
   const tag = detection.tags[0];
   const last = tag ? tag.split('.').pop() : undefined;
   return (last ?? detection.family).toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+/**
+ * Redacts the strings of a structured value (tool arguments or results) at the paths its
+ * detections name, returning a copy; the input is not changed.
+ */
+export function redactValue(value: unknown, detections: readonly Detection[], options: Omit<RedactOptions, 'filter'> = {}): unknown {
+  const byPath = new Map<string, Detection[]>();
+  for (const detection of detections) {
+    const path = detection.path ?? '$';
+    const list = byPath.get(path);
+    if (list) list.push(detection);
+    else byPath.set(path, [detection]);
+  }
+  const visit = (node: unknown, path: string): unknown => {
+    if (typeof node === 'string' || typeof node === 'number') {
+      const found = byPath.get(path);
+      return found ? redact(String(node), found, options).text : node;
+    }
+    if (Array.isArray(node)) return node.map((item, index) => visit(item, `${path}[${index}]`));
+    if (node !== null && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, visit(item, childPath(path, key))]));
+    }
+    return node;
+  };
+  return visit(value, '$');
 }

@@ -2,6 +2,7 @@ import { type BuiltinDetector, builtinDetectors } from '../detect/builtins/index
 import { KeywordAutomaton } from '../detect/keyword-automaton.js';
 import { iban, keywordInContext, luhn, minimumEntropy, type Validator } from '../detect/validators.js';
 import { InvalidRulePackError, type RulePackIssue } from '../errors/invalid-rule-pack-error.js';
+import { buildTextView } from '../normalize/text-view.js';
 import { foldLikeWordsView } from '../normalize/words-view.js';
 import type { Family, Severity } from '../types.js';
 import type { LoadedRule } from './load-rule-packs.js';
@@ -92,7 +93,18 @@ export function compileRules(loaded: readonly LoadedRule[], options: { verify: b
         validator.context.window,
       );
     });
-    const keywords = (rule.keywords ?? []).map((keyword) => (view === 'words' ? foldLikeWordsView(keyword) : keyword.toLowerCase()));
+    // Keywords are folded like the view they are matched on (diacritics, look-alikes, case).
+    const keywords = (rule.keywords ?? []).map((keyword) =>
+      view === 'words' ? foldLikeWordsView(keyword) : buildTextView(keyword).text.toLowerCase(),
+    );
+    keywords.forEach((keyword, index) => {
+      if (!/^[\x00-\x7f]+$/.test(keyword)) {
+        issue(
+          `keywords[${index}]`,
+          `"${keyword}" keeps characters outside ASCII after folding; the prefilter cannot match it (write the rule without keywords)`,
+        );
+      }
+    });
     rules.push({
       index: rules.length,
       id: rule.id,

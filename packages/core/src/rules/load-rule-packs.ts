@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LineCounter, parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
+import { keyPosition } from '../config/yaml-position.js';
 import { InvalidRulePackError, type RulePackIssue } from '../errors/invalid-rule-pack-error.js';
 import type { Family } from '../types.js';
 import { type RuleDefinition, rulePackSchema } from './rule-schema.js';
@@ -120,9 +121,12 @@ function zodIssues(error: ZodError, file: string, document: YamlDocument, lineCo
     if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
     const ruleIndex = path[0] === 'rules' && typeof path[1] === 'number' ? path[1] : undefined;
     const ruleId = ruleIndex !== undefined ? data?.rules?.[ruleIndex]?.id : undefined;
+    const key = issue.code === 'unrecognized_keys' ? keyPosition(document, path) : undefined;
     return {
       file,
-      ...locate(document, lineCounter, path),
+      ...(key !== undefined
+        ? { line: lineCounter.linePos(key).line, column: lineCounter.linePos(key).col }
+        : locate(document, lineCounter, path)),
       ...(typeof ruleId === 'string' ? { ruleId } : {}),
       path: formatPath(path),
       message: issue.message,

@@ -8,16 +8,19 @@ const require = createRequire(import.meta.url);
 function buildSchemas() {
   const { z } = require('zod') as typeof import('zod');
 
-  const validatorSchema = z.union([
-    z.enum(['luhn', 'iban']),
-    z.strictObject({ entropy: z.number().min(0).max(8) }),
-    z.strictObject({
-      context: z.strictObject({
-        words: z.array(z.string().min(1)).min(1),
-        window: z.number().int().min(1).max(500).default(40),
+  const validatorSchema = z.union(
+    [
+      z.enum(['luhn', 'iban']),
+      z.strictObject({ entropy: z.number().min(0).max(8) }),
+      z.strictObject({
+        context: z.strictObject({
+          words: z.array(z.string().min(1)).min(1),
+          window: z.number().int().min(1).max(500).default(40),
+        }),
       }),
-    }),
-  ]);
+    ],
+    { error: 'expected a validator: luhn, iban, { entropy: <bits> } or { context: { words: [...], window: <chars> } }' },
+  );
 
   const ruleSchema = z
     .strictObject({
@@ -32,17 +35,13 @@ function buildSchemas() {
         .string()
         .regex(/^[im]{0,2}$/, 'only the flags i and m are allowed')
         .optional(),
-      keywords: z
-        .array(
-          z
-            .string()
-            .min(1)
-            .regex(/^[\x20-\x7e]+$/, 'keywords must be printable ASCII (the words view folds everything else)'),
-        )
-        .min(1)
-        .optional(),
+      keywords: z.array(z.string().min(1)).min(1).optional(),
       patterns: z.array(z.string().min(1)).min(1).optional(),
-      reach: z.union([z.number().int().min(16).max(1_000_000), z.literal('all')]).optional(),
+      reach: z
+        .union([z.number().int().min(16).max(1_000_000), z.literal('all')], {
+          error: 'expected a number of characters (16 or more) or "all"',
+        })
+        .optional(),
       detector: z.string().min(1).optional(),
       validators: z.array(validatorSchema).optional(),
       examples: z.strictObject({

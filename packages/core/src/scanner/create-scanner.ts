@@ -273,8 +273,11 @@ class ScanEngine {
     for (const item of hidden) {
       // What the plain text already shows at this place is no evidence of hiding (ROT13 leaves
       // digits and punctuation alone, so a card number "decodes" to itself).
+      // ROT13 is only ever a guess over ordinary text, and personal data does not survive it: PII
+      // "found" in a ROT13 reading is an artefact of scrambled English.
       const inner = this.scanText(item.decoded, depth + 1, item.encoding).filter(
         (detection) =>
+          !(item.encoding === 'rot13' && detection.family === 'PII') &&
           !direct.some((hit) => hit.rule.id === detection.ruleId && hit.span.start < item.span.end && item.span.start < hit.span.end),
       );
       if (inner.length === 0) continue;

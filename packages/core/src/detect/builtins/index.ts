@@ -1,4 +1,5 @@
 import type { InvisibleRun } from '../../normalize/text-view.js';
+import { promptAttackDetector } from '../classifier/prompt-attack-classifier.js';
 
 /** What a built-in detector sees. */
 export interface BuiltinInput {
@@ -29,10 +30,14 @@ function runsOf(kind: InvisibleRun['kind'], minimum: number): BuiltinDetector {
       .map((run) => ({ start: run.start, end: run.end, space: 'source' as const }));
 }
 
-/** Zero-width characters: three or more in the input, reported run by run. */
+/**
+ * Zero-width characters: three or more in the input, reported run by run. Not counted: U+FEFF
+ * (a byte-order mark, and what wikis put in coordinates) and joiners inside emoji sequences
+ * (family and profession emoji); both are still removed from the views.
+ */
 const zeroWidth: BuiltinDetector = ({ invisible }) => {
-  const runs = invisible.filter((run) => run.kind === 'zero-width');
-  const total = runs.reduce((sum, run) => sum + run.count, 0);
+  const runs = invisible.filter((run) => run.kind === 'zero-width' && run.count > run.benign);
+  const total = runs.reduce((sum, run) => sum + run.count - run.benign, 0);
   return total >= 3 ? runs.map((run) => ({ start: run.start, end: run.end, space: 'source' as const })) : [];
 };
 
@@ -45,5 +50,8 @@ export const builtinDetectors: Readonly<Record<string, BuiltinDetector | 'decode
   'zero-width': zeroWidth,
   'bidi-control': runsOf('bidi', 1),
   'variation-selectors': runsOf('variation-selector', 4),
+  // The learned classifier (src/detect/classifier): weights load from models/ on first use.
+  'injection-classifier': promptAttackDetector('injection'),
+  'jailbreak-classifier': promptAttackDetector('jailbreak'),
   'decoded-payload': 'decoded-payload',
 };
