@@ -7,7 +7,7 @@
 // Exit code: 0 nothing found (or --demo), 1 something found, 2 bad input or usage.
 // (The full operator CLI, `palisade`, arrives with @palisade/cli.)
 import { readFileSync } from 'node:fs';
-import { createScanner, PalisadeError, redact } from '../dist/index.js';
+import { createGuard, createScanner, PalisadeError, redact } from '../dist/index.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -37,8 +37,10 @@ else {
 }
 
 let scanner;
+let guard;
 try {
   scanner = createScanner();
+  guard = createGuard({ scanner }); // no configuration: the balanced preset for every event
 } catch (error) {
   console.error(PalisadeError.isInstance(error) ? error.message : error);
   process.exit(2);
@@ -69,7 +71,7 @@ for (const text of inputs) {
   const shown = text.length > 110 ? `${text.slice(0, 107)}...` : text;
   console.log(`\n${paint(1, '>')} ${shown}`);
   if (result.detections.length === 0) {
-    console.log(`  ${paint(32, 'no detections')}`);
+    console.log(`  ${paint(32, 'no detections')}; ${paint(1, 'decision (balanced):')} ${paint(32, 'allow')}`);
     continue;
   }
   for (const detection of result.detections) {
@@ -82,6 +84,9 @@ for (const text of inputs) {
   }
   const secrets = result.detections.filter((d) => d.family === 'PII' || d.family === 'SEC');
   if (secrets.length > 0) console.log(`  ${paint(2, 'redacted:')} ${redact(text, secrets).text}`);
+  const decision = await guard.scanInput(text, {});
+  const actionColor = { block: '1;31', escalate: 33, redact: 33, flag: 33, log: 36, allow: 32 }[decision.action];
+  console.log(`  ${paint(1, 'decision (balanced):')} ${paint(actionColor, decision.action)} - ${decision.reason}`);
 }
 if (json) console.log(JSON.stringify(report, null, 2));
 else

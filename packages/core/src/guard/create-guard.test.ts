@@ -274,7 +274,14 @@ describe('files, includes and hot reload', () => {
     const root = join(directory, 'palisade.yaml');
     writeFileSync(root, 'tenants:\n  acme: { default_policy: strict }\n');
     const reloaded = new Promise((resolve) => {
-      const watched = createGuard({ configPath: root, watch: true, onReload: (result) => (watched.close(), resolve(result)) });
+      const watched = createGuard({
+        configPath: root,
+        watch: true,
+        onReload: (result) => {
+          watched.close();
+          resolve(result);
+        },
+      });
       setTimeout(() => writeFileSync(root, 'tenants:\n  acme: { default_policy: monitor }\n'), 20);
     });
     expect(await reloaded).toMatchObject({ ok: true });
