@@ -90,6 +90,7 @@ export function compileConfig(loaded: LoadedConfig): CompiledConfig {
     resolving.add(id);
     let inherited: readonly CompiledPolicyRule[] = [];
     let mode: PolicyMode = 'custom';
+    let parentPolicy: CompiledPolicy | undefined;
     if (definition.extends) {
       const parent = resolvePolicy(definition.extends, ['policies', id, 'extends']);
       if (!parent) {
@@ -102,10 +103,18 @@ export function compileConfig(loaded: LoadedConfig): CompiledConfig {
       } else {
         inherited = parent.rules.map((rule, index) => ({ ...rule, order: index, specificity: rule.specificity % 100 }));
         mode = parent.mode;
+        parentPolicy = parent;
       }
     }
     const own = compileRules(definition.rules, id, inherited.length, false, ['policies', id, 'rules']);
-    const policy = new CompiledPolicy(id, mode, [...inherited, ...own], definition.default_action ?? 'log', definition.on_error ?? 'block');
+    // on_error and default_action are inherited from the parent unless the policy sets them.
+    const policy = new CompiledPolicy(
+      id,
+      mode,
+      [...inherited, ...own],
+      definition.default_action ?? parentPolicy?.defaultAction ?? 'log',
+      definition.on_error ?? parentPolicy?.onError ?? 'block',
+    );
     resolving.delete(id);
     policies.set(id, policy);
     return policy;

@@ -201,7 +201,9 @@ function zodIssues(error: ZodError, file: string, source: { document: Document; 
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown key "${issue.keys.join('", "')}" (a typo here could silently disable a rule, so it is an error)`
-        : issue.message;
+        : issue.code === 'invalid_key'
+          ? `bad id: ${issue.issues[0]?.message ?? issue.message}`
+          : issue.message;
     const key = source && issue.code === 'unrecognized_keys' ? keyPosition(source.document, path) : undefined;
     const where =
       key !== undefined && source

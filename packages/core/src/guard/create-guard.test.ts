@@ -29,6 +29,10 @@ policies:
           boundary: tool_call
           tool: email.send
           when: { args.to: { ends_with: "@tenant-a.com" } }
+      - name: recipient addresses are expected in email
+        priority: 90
+        action: allow
+        match: { boundary: tool_call, tool: email.send, family: PII, tags: [personal.pii.email] }
       - name: external email needs approval
         priority: 80
         action: escalate
@@ -87,7 +91,8 @@ describe('createGuard with the seed examples', () => {
       { tool: 'email.send', args: { to: 'bob@tenant-a.com', body: 'Lunch?' } },
       { tenantId: 'tenant-a' },
     );
-    expect(inside).toMatchObject({ action: 'allow', decidedBy: { rule: 'email to own domain' }, resolutionSource: 'tenant' });
+    expect(inside).toMatchObject({ action: 'allow', resolutionSource: 'tenant' });
+    expect(inside.diagnostics.matchedRules.map((rule) => rule.rule)).toContain('email to own domain');
     const outside = await guard.checkToolCall(
       { tool: 'email.send', args: { to: ['bob@tenant-a.com', 'eve@evil.example'], body: 'Lunch?' } },
       { tenantId: 'tenant-a' },

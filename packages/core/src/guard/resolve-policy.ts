@@ -47,6 +47,11 @@ export function resolvePolicy(config: CompiledConfig, scope: Scope): Resolution 
     }
   }
   let app = undefined as ReturnType<CompiledTenant['apps']['get']>;
+  if (scope.appId !== undefined && scope.tenantId === undefined) {
+    // Apps live under tenants: an app id alone names nothing.
+    flags.push('app_not_found');
+    if (config.defaults.on_unknown_app === 'block') return fail(`App "${scope.appId}" given without a tenant`);
+  }
   if (scope.appId !== undefined && tenant) {
     app = tenant.apps.get(scope.appId);
     if (!app) {

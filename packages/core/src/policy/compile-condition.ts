@@ -119,10 +119,11 @@ function equal(left: unknown, right: unknown): boolean {
 type ValueTest = (value: unknown, data: ConditionData) => boolean;
 
 function compileOperators(definition: OperatorDefinition, where: string): ValueTest {
-  if (definition === null || typeof definition !== 'object' || Array.isArray(definition)) {
+  if (definition === null || typeof definition !== 'object') {
     const expected = operand(definition, where);
     return (value, data) => every(value, (item) => equal(item, expected(data)));
   }
+  if (Array.isArray(definition)) return (value) => equal(value, definition);
   const tests: ValueTest[] = Object.entries(definition).map(([rawName, argument]) => {
     const name = operatorAliases[rawName] ?? rawName;
     const at = `${where}.${rawName}`;
@@ -161,7 +162,10 @@ function compileOperators(definition: OperatorDefinition, where: string): ValueT
       case 'eq':
       case 'neq': {
         const expected = operand(argument, at);
-        const test: ValueTest = (value, data) => every(value, (item) => equal(item, expected(data)));
+        // A list operand is compared with the whole value; a scalar with every element of a list value.
+        const test: ValueTest = Array.isArray(argument)
+          ? (value, data) => equal(value, expected(data))
+          : (value, data) => every(value, (item) => equal(item, expected(data)));
         return name === 'eq' ? test : (value, data) => !test(value, data);
       }
       case 'contains': {

@@ -198,12 +198,11 @@ export interface LayerResult {
 }
 
 /**
- * Evaluates a policy over an event. Per detection, the best rule that matches it wins (highest
- * priority, then more specific, then more restrictive, then earlier); rules without detection
- * targets match every detection of the event they apply to, and decide an event that has no
- * detections. The event's action is the most restrictive of the winners. A detection no rule
- * matches takes the policy's default action. `caps[i]` lowers the action detection i can cause
- * (downgrading suppressions).
+ * Evaluates a policy over an event. Per detection, the best detection rule that matches it wins
+ * (highest priority, then more specific, then more restrictive, then earlier); for the event, the
+ * best rule without detection targets wins. The event's action is the most restrictive of all
+ * winners. A detection no rule matches takes the policy's default action. `caps[i]` lowers the
+ * action detection i can cause (downgrading suppressions).
  */
 export function evaluatePolicyLayer(
   policy: CompiledPolicy,
@@ -238,20 +237,21 @@ export function evaluatePolicyLayer(
     }
   };
 
-  // Event rules (no detection targets) apply to the whole event, so they take part in every
-  // detection's contest as well as deciding an event without detections.
-  const eventRules = candidates.eventRules.filter((rule) => applies(rule));
+  // Event rules (no detection targets) decide the event; detection rules decide each detection;
+  // the event takes the most restrictive of all (a detection never relaxes what the event's own
+  // rules decided, and an event rule never relaxes a detection).
   let eventWinner: CompiledPolicyRule | undefined;
-  for (const rule of eventRules) {
+  for (const rule of candidates.eventRules) {
+    if (!applies(rule)) continue;
     matched.push({ rule, action: rule.action });
     if (!eventWinner || outranks(rule, eventWinner)) eventWinner = rule;
   }
-  if (detections.length === 0 && eventWinner) consider(eventWinner, eventWinner.action);
+  if (eventWinner) consider(eventWinner, eventWinner.action);
 
   const perDetection: (Action | undefined)[] = [];
   detections.forEach((detection, index) => {
     const rules = candidates.byFamily.get(detection.family) ?? candidates.detectionRules;
-    let best: CompiledPolicyRule | undefined = eventWinner;
+    let best: CompiledPolicyRule | undefined;
     for (const rule of rules) {
       if (!rule.detectionMatch(detection) || !applies(rule)) continue;
       matched.push({ rule, action: rule.action, detection });

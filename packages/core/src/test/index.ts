@@ -61,3 +61,19 @@ export function redosAttackString(attack: RedosAttack, length: number): string {
     .join('');
   return `${body}${attack.suffix}`.slice(0, length);
 }
+
+export type {
+  ConformanceCase,
+  ConformanceEvaluate,
+  ConformanceEvaluateOptions,
+  ConformanceExpectation,
+  ConformanceResult,
+  RunConformanceCaseOptions,
+} from '../conformance/run-conformance.js';
+export {
+  conformanceDirectory,
+  evaluateWithGuard,
+  loadConformanceCases,
+  parseConformanceFile,
+  runConformanceCase,
+} from '../conformance/run-conformance.js';
