@@ -219,3 +219,36 @@ if (!existsSync(join(peersDirectory, 'node_modules'))) {
     }
   }
 }
+
+// ---------- learned classifier (issue 8) ----------
+// The prompt-attack classifier alone, on the words view of 1 KB inputs (the scanner builds that
+// view anyway; its cost is in the scan figures above).
+{
+  const { loadPromptAttackClassifier } = await import(join(root, 'packages/core/dist/detect/classifier/prompt-attack-classifier.js'));
+  const { buildTextView } = await import(join(root, 'packages/core/dist/normalize/text-view.js'));
+  const { buildWordsView } = await import(join(root, 'packages/core/dist/normalize/words-view.js'));
+  const classifier = loadPromptAttackClassifier();
+  const wordsOf = (text) => buildWordsView(buildTextView(text)).text;
+  console.log('\nPrompt-attack classifier alone (both heads, words view precomputed):\n');
+  console.log('| input | p50 µs | p99 µs | MB/s |');
+  console.log('|---|---|---|---|');
+  for (const [label, source] of [
+    ['1 KB benign', benignSource],
+    ['1 KB attack', attackSource],
+  ]) {
+    const inputs = samples(source, 1024, 50).map(wordsOf);
+    const result = measure((input) => classifier.score(input), inputs, {
+      iterations: quick ? 5000 : 20000,
+      budgetMs: quick ? 1000 : 3000,
+      warmup: 2000,
+    });
+    console.log(`| ${label} | ${fmt(result.p50)} | ${fmt(result.p99)} | ${fmt(result.mbps)} |`);
+  }
+}
+
+// ---------- policy decisions and the guard (issue 3) ----------
+{
+  const { runPolicyBench } = await import('./policy-bench.mjs');
+  console.log('');
+  await runPolicyBench({ quick });
+}

@@ -49,7 +49,8 @@ export class CompiledPolicy {
 
   /** The rules that can apply to an event at this boundary and tool (memoised per pair). */
   candidates(boundary: Boundary, tool: string | undefined): Candidates {
-    const key = `${boundary}\u0000${tool ?? ''}`;
+    // "No tool" and the empty tool name are different keys: a rule with `tool:` never matches the former.
+    const key = tool === undefined ? boundary : `${boundary}\u0000${tool}`;
     let entry = this.candidateCache.get(key);
     if (!entry) {
       const rules = this.byBoundary[boundary].filter((rule) => !rule.tools || (tool !== undefined && matchesAnyGlob(rule.tools, tool)));
