@@ -30,8 +30,14 @@ const { buildWordsView } = await dist('normalize/words-view.js');
 const { windowsAround } = await dist('scanner/create-scanner.js');
 
 const set = compileRules(loadRules(defaultRulesDirectory).rules);
-const rows = readFileSync(resolve(root, '../shared/eval/data/dev.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-const benign = rows.filter((row) => row.label === 0 && !row.source.includes('garak')).map((row) => row.text).join('\n');
+const rows = readFileSync(resolve(root, '../shared/eval/data/dev.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line));
+const benign = rows
+  .filter((row) => row.label === 0 && !row.source.includes('garak'))
+  .map((row) => row.text)
+  .join('\n');
 const step = Math.max(1, Math.floor((benign.length - size) / 100));
 const inputs = Array.from({ length: 100 }, (_, index) => benign.slice(index * step, index * step + size));
 const views = inputs.map((text) => {
@@ -68,12 +74,21 @@ for (const rule of set.rules) {
       micros += (performance.now() - started) * 1000;
     }
   }
-  costs.push({ id: rule.id, micros: micros / (5 * views.length), active, keywords: rule.keywords.slice(0, 8).join(' | ') || '(none: always runs)' });
+  costs.push({
+    id: rule.id,
+    micros: micros / (5 * views.length),
+    active,
+    keywords: rule.keywords.slice(0, 8).join(' | ') || '(none: always runs)',
+  });
 }
 costs.sort((left, right) => right.micros - left.micros);
 const total = costs.reduce((sum, item) => sum + item.micros, 0);
 const activeAverage = costs.reduce((sum, item) => sum + item.active, 0) / views.length;
-console.log(`${family ?? 'all'} rules on ${size}-character benign inputs: ${total.toFixed(1)} µs of patterns per input, ${activeAverage.toFixed(1)} rules active per input\n`);
+console.log(
+  `${family ?? 'all'} rules on ${size}-character benign inputs: ${total.toFixed(1)} µs of patterns per input, ${activeAverage.toFixed(1)} rules active per input\n`,
+);
 for (const item of costs.slice(0, top)) {
-  console.log(`${item.micros.toFixed(2).padStart(8)} µs  ${String(item.active).padStart(3)}% active  ${item.id.padEnd(8)} ${item.keywords}`);
+  console.log(
+    `${item.micros.toFixed(2).padStart(8)} µs  ${String(item.active).padStart(3)}% active  ${item.id.padEnd(8)} ${item.keywords}`,
+  );
 }

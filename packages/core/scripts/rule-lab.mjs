@@ -9,6 +9,7 @@
 // --misses N   print N missed positives of the family's categories (default 0)
 // --benign     print the benign rows flagged (by the family, or by anything without --family)
 // --data FILE  another JSONL file in the eval format
+// --without IDS   comma-separated rule ids to leave out (e.g. pi-901,jb-901: rules only, no classifier)
 // --no-redos   skip the recheck ReDoS check of the family's patterns (on by default with --family;
 //              CI fails on any pattern recheck calls vulnerable or unknown)
 import { execFileSync } from 'node:child_process';
@@ -36,7 +37,8 @@ const { createScanner } = await import(join(core, 'dist/index.js'));
 
 let scanner;
 try {
-  scanner = createScanner();
+  const without = option('--without');
+  scanner = createScanner(without ? { disabledRules: without.split(',') } : {});
 } catch (error) {
   console.error(error.message);
   process.exit(1);
