@@ -20,24 +20,21 @@ export interface FindSegmentsOptions {
   rot13?: boolean;
 }
 
-const spacedHexPattern = /(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){7,}(?![0-9A-Fa-f])/g;
 const escapedHexPattern = /(?:\\x[0-9A-Fa-f]{2}){4,}/g;
-const urlPattern = /(?<!\S)[^\s%]{0,200}(?:%[0-9A-Fa-f]{2}[^\s%]{0,200}){2,}/g;
 const entityPattern = /(?:&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});[^&\s]{0,3}){3,}/g;
 const morsePattern = /(?<![\w.-])[.-]{1,7}(?:(?: | \/ )[.-]{1,7}){2,}(?![\w.-])/g;
-const ascii85Pattern = /<~[!-u\s]{4,}~>|(?<!\S)[!-u]{10,}(?!\S)/g;
-const ascii85Punctuation = /[!"#$%&'()*+,./:;<=>?@[\\\]^`-]/g;
+const framedAscii85Pattern = /<~[!-u\s]{4,}~>/g;
+const colonHex = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){7,}$/;
 const rot13Markers = [' gur ', ' naq ', ' lbh ', ' vf ', 'vtaber', 'Vtaber', 'cerivbhf', 'vafgehpgvbaf'];
 const rot13Line = /[^\n]{8,2000}/g;
 
 /** The engine's own segment patterns, for the ReDoS gate. */
 export const segmentPatterns: readonly RegExp[] = [
-  spacedHexPattern,
   escapedHexPattern,
-  urlPattern,
   entityPattern,
   morsePattern,
-  ascii85Pattern,
+  framedAscii85Pattern,
+  colonHex,
   rot13Line,
 ];
 
@@ -58,6 +55,67 @@ function forEachToken(text: string, visit: (start: number, end: number) => boole
     if (start >= 0 && index - start >= minimumTokenLength && !visit(start, index)) return;
     start = -1;
   }
+}
+
+const hexDigit = new Uint8Array(128);
+for (const char of '0123456789abcdefABCDEF') hexDigit[char.charCodeAt(0)] = 1;
+// ASCII85 digits are '!' to 'u'; of those, the ones that are not letters or digits.
+const isAscii85Punctuation = (code: number) => (code >= 33 && code <= 47) || (code >= 58 && code <= 64) || (code >= 91 && code <= 96);
+const isWhitespace = (code: number) => code === 32 || (code >= 9 && code <= 13);
+
+interface WordStats {
+  /** `%XX` escapes in the word. */
+  escapes: number;
+  /** Every character is an ASCII85 digit ('!' to 'u'). */
+  ascii85: boolean;
+  punctuation: number;
+}
+
+/**
+ * One pass over whitespace-separated words: `visit` gets each word with its statistics, and
+ * `visitHexRun` each run of eight or more two-digit hex words separated by single spaces
+ * (`69 67 6e 6f ...`). Either stops the pass by returning false.
+ */
+function forEachWord(
+  text: string,
+  visit: (start: number, end: number, word: WordStats) => boolean,
+  visitHexRun: (start: number, end: number) => boolean,
+): void {
+  const length = text.length;
+  let runStart = -1;
+  let runEnd = -1;
+  let runWords = 0;
+  const stats: WordStats = { escapes: 0, ascii85: true, punctuation: 0 };
+  for (let index = 0; index < length; ) {
+    let code = text.charCodeAt(index);
+    if (isWhitespace(code)) {
+      index++;
+      continue;
+    }
+    const start = index;
+    stats.escapes = 0;
+    stats.ascii85 = true;
+    stats.punctuation = 0;
+    while (index < length && !isWhitespace(code)) {
+      if (code === 37 && index + 2 < length && hexDigit[text.charCodeAt(index + 1)] === 1 && hexDigit[text.charCodeAt(index + 2)] === 1)
+        stats.escapes++;
+      if (code < 33 || code > 117) stats.ascii85 = false;
+      else if (isAscii85Punctuation(code)) stats.punctuation++;
+      code = text.charCodeAt(++index);
+    }
+    const isHexPair = index - start === 2 && hexDigit[text.charCodeAt(start)] === 1 && hexDigit[text.charCodeAt(start + 1)] === 1;
+    if (isHexPair && runWords > 0 && start === runEnd + 1 && text.charCodeAt(runEnd) === 32) {
+      runEnd = index;
+      runWords++;
+    } else {
+      if (runWords >= 8 && !visitHexRun(runStart, runEnd)) return;
+      runStart = isHexPair ? start : -1;
+      runEnd = isHexPair ? index : -1;
+      runWords = isHexPair ? 1 : 0;
+    }
+    if ((stats.escapes > 0 || (stats.ascii85 && stats.punctuation > 0)) && !visit(start, index, stats)) return;
+  }
+  if (runWords >= 8) visitHexRun(runStart, runEnd);
 }
 
 function isHexToken(token: string): boolean {
@@ -107,14 +165,8 @@ export function findEncodedSegments(text: string, options: FindSegmentsOptions):
     if (looksLikeBase64(token)) return add('base64', start, end, decodeBase64(token));
     return true;
   });
-  if (text.includes(' ') || text.includes(':')) {
-    each(spacedHexPattern, (token, start) => add('hex', start, start + token.length, decodeHex(token)));
-  }
   if (text.includes('\\x')) {
     each(escapedHexPattern, (token, start) => add('hex', start, start + token.length, decodeHex(token)));
-  }
-  if (text.includes('%')) {
-    each(urlPattern, (token, start) => add('url', start, start + token.length, decodeUrl(token)));
   }
   if (text.includes('&')) {
     each(entityPattern, (token, start) => add('html-entities', start, start + token.length, decodeHtmlEntities(token)));
@@ -122,12 +174,24 @@ export function findEncodedSegments(text: string, options: FindSegmentsOptions):
   if (text.includes('.-') || text.includes('-.')) {
     each(morsePattern, (token, start) => add('morse', start, start + token.length, decodeMorse(token)));
   }
-  each(ascii85Pattern, (token, start) => {
-    ascii85Punctuation.lastIndex = 0;
-    const punctuation = token.match(ascii85Punctuation)?.length ?? 0;
-    if (punctuation < 3 || token.includes('://')) return true;
-    return add('ascii85', start, start + token.length, decodeAscii85(token));
-  });
+  // Whitespace-separated words: URL-encoded words, bare ASCII85 words and runs of spaced hex
+  // pairs, found in one pass (regular expressions with look-behinds cost several times more).
+  forEachWord(
+    text,
+    (start, end, word) => {
+      if (word.escapes >= 2) return add('url', start, end, decodeUrl(text.slice(start, end)));
+      if (end - start >= 23 && colonHex.test(text.slice(start, end))) return add('hex', start, end, decodeHex(text.slice(start, end)));
+      if (word.ascii85 && end - start >= 10 && word.punctuation >= 3) {
+        const token = text.slice(start, end);
+        if (!token.includes('://')) return add('ascii85', start, end, decodeAscii85(token));
+      }
+      return true;
+    },
+    (start, end) => add('hex', start, end, decodeHex(text.slice(start, end))),
+  );
+  if (text.includes('<~')) {
+    each(framedAscii85Pattern, (token, start) => add('ascii85', start, start + token.length, decodeAscii85(token)));
+  }
   if (options.rot13 === false) return segments;
   if (text.length <= options.rot13WholeTextLength) {
     add('rot13', 0, text.length, rot13(text));
