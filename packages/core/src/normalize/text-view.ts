@@ -92,7 +92,7 @@ export function buildTextView(input: string): TextView {
   return { text, map, invisible };
 }
 
-const pictographic = /\p{Extended_Pictographic}|[\u2640\u2642\u2695\u2696\u2708\u2764\ufe0f]/u;
+const pictographic = /\p{Extended_Pictographic}|\u2640|\u2642|\u2695|\u2696|\u2708|\u2764|\ufe0f/u;
 
 /** Whether a code point is (part of) an emoji; `codePointAt` on a low surrogate gives the surrogate. */
 function isEmoji(codePoint: number): boolean {

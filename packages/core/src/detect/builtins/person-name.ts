@@ -134,7 +134,7 @@ export function detectPersonNames(view: string): Array<{ start: number; end: num
       } else if (nextToken && !adjacent(view, token, nextToken)) {
         nextToken = undefined;
       }
-      if (nextToken && nextToken.capitalised && nextToken.text.length >= 2 && !notNames.has(nextToken.key)) {
+      if (nextToken?.capitalised && nextToken.text.length >= 2 && !notNames.has(nextToken.key)) {
         const knownSurname = surnames.has(nextToken.key);
         const ambiguous = ambiguousFirst.has(token.key);
         if (knownSurname || !ambiguous) {
@@ -166,14 +166,7 @@ export function detectPersonNames(view: string): Array<{ start: number; end: num
     if (token.lower && firstNames.has(token.key) && !ambiguousFirst.has(token.key) && !commonWords.has(token.key)) {
       // Lower-case text: both parts must be known names and neither an everyday word.
       const next = tokens[index + 1];
-      if (
-        next &&
-        next.lower &&
-        adjacent(view, token, next) &&
-        surnames.has(next.key) &&
-        !commonWords.has(next.key) &&
-        !notNames.has(next.key)
-      ) {
+      if (next?.lower && adjacent(view, token, next) && surnames.has(next.key) && !commonWords.has(next.key) && !notNames.has(next.key)) {
         found.push({ start: token.start, end: next.end, confidence: 0.6 });
         lastEnd = next.end;
         index += 1;
