@@ -83,5 +83,7 @@ const seconds = ((performance.now() - started) / 1000).toFixed(1);
 for (const failure of failures) {
   console.log(`${failure.status.toUpperCase()} ${failure.complexity ?? failure.error ?? ''}: ${failure.where}\n  ${failure.source}`);
 }
-console.log(`recheck: ${patterns.length} patterns (${checked} checked, ${patterns.length - checked} safe by cached verdict), ${failures.length} not safe (${seconds} s)`);
+console.log(
+  `recheck: ${patterns.length} patterns (${checked} checked, ${patterns.length - checked} safe by cached verdict), ${failures.length} not safe (${seconds} s)`,
+);
 process.exit(failures.length > 0 ? 1 : 0);
