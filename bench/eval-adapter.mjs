@@ -5,9 +5,11 @@
 import { createScanner } from '../packages/core/dist/index.js';
 
 const categoryOf = { PI: 'injection', RAG: 'injection', JB: 'jailbreak', PII: 'pii', SEC: 'secret', CMD: 'command', ENC: 'encoding' };
-const scanner = createScanner({ oversize: 'truncate' });
+// PALISADE_WITHOUT=pi-901,jb-901 scores the rules alone (the learned classifier left out).
+const without = process.env.PALISADE_WITHOUT ? process.env.PALISADE_WITHOUT.split(',') : [];
+const scanner = createScanner({ oversize: 'truncate', disabledRules: without });
 
-export const name = 'palisade';
+export const name = without.length > 0 ? `palisade (without ${without.join(', ')})` : 'palisade';
 export const version = '0.1.0';
 export const categories = ['injection', 'jailbreak', 'pii', 'secret', 'command', 'encoding'];
 

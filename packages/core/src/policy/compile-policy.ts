@@ -18,6 +18,8 @@ export interface CompiledPolicyRule {
   boundaries: ReadonlySet<Boundary> | undefined;
   tools: readonly string[] | undefined;
   families: ReadonlySet<Family> | undefined;
+  /** The rule ids it names, when all are exact (no glob): an index key. */
+  exactRuleIds: readonly string[] | undefined;
   when: Predicate | undefined;
   /** Rules with detection targets decide per detection; the others decide the event. */
   targetsDetections: boolean;
@@ -26,8 +28,12 @@ export interface CompiledPolicyRule {
 
 interface Candidates {
   eventRules: CompiledPolicyRule[];
+  /** Detection rules of no family and no exact rule ids: tried on every detection. */
   detectionRules: CompiledPolicyRule[];
+  /** Detection rules by family. */
   byFamily: Map<Family, CompiledPolicyRule[]>;
+  /** Detection rules of no family that name exact rule ids (no globs), by id. */
+  byRuleId: Map<string, CompiledPolicyRule[]>;
 }
 
 /** A policy (its own rules plus every rule it inherits), indexed by boundary, tool and family. */
@@ -63,13 +69,24 @@ export class CompiledPolicy {
           byFamily.set(family, list);
         }
       }
-      const anyFamily = detectionRules.filter((rule) => !rule.families);
-      for (const [family, list] of byFamily)
-        byFamily.set(
-          family,
-          [...list, ...anyFamily].sort((a, b) => a.order - b.order),
-        );
-      entry = { eventRules: rules.filter((rule) => !rule.targetsDetections), detectionRules: anyFamily, byFamily };
+      // Rules of no family that name exact rule ids are indexed by id; the rest of the
+      // family-less rules are tried on every detection. (Iteration order does not matter:
+      // `outranks` breaks every tie, file order last.)
+      const byRuleId = new Map<string, CompiledPolicyRule[]>();
+      const anyFamily: CompiledPolicyRule[] = [];
+      for (const rule of detectionRules) {
+        if (rule.families) continue;
+        if (rule.exactRuleIds) {
+          for (const id of rule.exactRuleIds) {
+            const list = byRuleId.get(id) ?? [];
+            list.push(rule);
+            byRuleId.set(id, list);
+          }
+        } else {
+          anyFamily.push(rule);
+        }
+      }
+      entry = { eventRules: rules.filter((rule) => !rule.targetsDetections), detectionRules: anyFamily, byFamily, byRuleId };
       if (this.candidateCache.size >= 4096) this.candidateCache.clear();
       this.candidateCache.set(key, entry);
     }
@@ -182,6 +199,7 @@ export function compilePolicyRule(
     boundaries: match.boundary ? new Set(asList(match.boundary)) : undefined,
     tools: asList(match.tool),
     families: familySet,
+    exactRuleIds: ruleIds?.every((id) => !id.includes('*') && !id.includes('?')) ? ruleIds : undefined,
     when,
     targetsDetections,
     detectionMatch,
@@ -251,12 +269,14 @@ export function evaluatePolicyLayer(
 
   const perDetection: (Action | undefined)[] = [];
   detections.forEach((detection, index) => {
-    const rules = candidates.byFamily.get(detection.family) ?? candidates.detectionRules;
     let best: CompiledPolicyRule | undefined;
-    for (const rule of rules) {
-      if (!rule.detectionMatch(detection) || !applies(rule)) continue;
-      matched.push({ rule, action: rule.action, detection });
-      if (!best || outranks(rule, best)) best = rule;
+    for (const rules of [candidates.byFamily.get(detection.family), candidates.byRuleId.get(detection.ruleId), candidates.detectionRules]) {
+      if (!rules) continue;
+      for (const rule of rules) {
+        if (!rule.detectionMatch(detection) || !applies(rule)) continue;
+        matched.push({ rule, action: rule.action, detection });
+        if (!best || outranks(rule, best)) best = rule;
+      }
     }
     const cap = caps?.[index];
     if (!best) {
