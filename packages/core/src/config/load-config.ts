@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { type Document, LineCounter, parseDocument, visit } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { ZodError } from 'zod';
 import { type ConfigIssue, InvalidConfigError } from '../errors/invalid-config-error.js';
 import { type ConfigFile, configFileSchema } from './config-schema.js';
+
+// yaml is required on first use (see config-schema.ts).
+const require = createRequire(import.meta.url);
+const loadYaml = () => require('yaml') as typeof import('yaml');
+
 import { keyPosition } from './yaml-position.js';
 
 export type ConfigPath = readonly (string | number)[];
@@ -49,7 +55,7 @@ const variable = /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
 export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   const env = options.env ?? process.env;
   if (options.object !== undefined) {
-    const parsed = configFileSchema.safeParse(options.object);
+    const parsed = configFileSchema().safeParse(options.object);
     if (!parsed.success) throw new InvalidConfigError(zodIssues(parsed.error, '<config object>', undefined));
     return finish([], parsed.data, () => ({ file: '<config object>' }));
   }
@@ -76,8 +82,9 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
         return;
       }
     }
-    const lineCounter = new LineCounter();
-    const document = parseDocument(source, { lineCounter, prettyErrors: false });
+    const yaml = loadYaml();
+    const lineCounter = new yaml.LineCounter();
+    const document = yaml.parseDocument(source, { lineCounter, prettyErrors: false });
     if (document.errors.length > 0) {
       for (const error of document.errors) {
         const position = lineCounter.linePos(error.pos[0]);
@@ -89,7 +96,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
       const position = lineCounter.linePos(node.range?.[0] ?? 0);
       issues.push({ file, line: position.line, column: position.col, path: '', message });
     });
-    const parsed = configFileSchema.safeParse(document.toJS() ?? {});
+    const parsed = configFileSchema().safeParse(document.toJS() ?? {});
     if (!parsed.success) {
       issues.push(...zodIssues(parsed.error, file, { document, lineCounter }));
       return;
@@ -169,7 +176,7 @@ function interpolate(
   env: LoadConfigOptions['env'] & object,
   report: (node: { range?: [number, number, number] | null }, message: string) => void,
 ): void {
-  visit(document, {
+  loadYaml().visit(document, {
     Scalar(_, node) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       node.value = node.value.replace(variable, (whole, name: string, fallback: string | undefined) => {

@@ -29,7 +29,8 @@ export class KeywordAutomaton {
     let maximumStates = 1;
     for (const keyword of keywords.keys()) maximumStates += keyword.length;
     const trie = new Int32Array(maximumStates * classes);
-    const outputs: number[][] = [[]];
+    // outputs[state]: ids of keywords ending there; undefined for most states (no allocation).
+    const outputs: (number[] | undefined)[] = [undefined];
     for (const [keyword, ids] of keywords) {
       let state = 0;
       for (let index = 0; index < keyword.length; index++) {
@@ -38,15 +39,15 @@ export class KeywordAutomaton {
         if (next === 0) {
           next = outputs.length;
           trie[key] = next;
-          outputs.push([]);
+          outputs.push(undefined);
         }
         state = next;
       }
-      (outputs[state] as number[]).push(...ids);
+      outputs[state] = [...(outputs[state] ?? []), ...ids];
     }
     // Breadth-first: complete the transition table with failure links.
     const stateCount = outputs.length;
-    const transitions = trie.slice(0, stateCount * classes);
+    const transitions = trie.subarray(0, stateCount * classes);
     const fail = new Int32Array(stateCount);
     const queue: number[] = [];
     for (let symbol = 1; symbol < classes; symbol++) {
@@ -56,8 +57,8 @@ export class KeywordAutomaton {
     for (let head = 0; head < queue.length; head++) {
       const state = queue[head] as number;
       const failState = fail[state] as number;
-      const inherited = outputs[failState] as number[];
-      if (inherited.length > 0) (outputs[state] as number[]).push(...inherited);
+      const inherited = outputs[failState];
+      if (inherited !== undefined) outputs[state] = [...(outputs[state] ?? []), ...inherited];
       const row = state * classes;
       const failRow = failState * classes;
       for (let symbol = 1; symbol < classes; symbol++) {
@@ -73,7 +74,7 @@ export class KeywordAutomaton {
     this.transitions = transitions;
     this.classOf = classOf;
     this.classes = classes;
-    this.outputs = outputs.map((ids) => (ids.length > 0 ? [...new Set(ids)] : undefined));
+    this.outputs = outputs.map((ids) => (ids !== undefined ? [...new Set(ids)] : undefined));
     this.keywordCount = keywords.size;
   }
 
