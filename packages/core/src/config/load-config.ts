@@ -11,7 +11,7 @@ import { type ConfigFile, configFileSchema } from './config-schema.js';
 const require = createRequire(import.meta.url);
 const loadYaml = () => require('yaml') as typeof import('yaml');
 
-import { keyPosition } from './yaml-position.js';
+import { describeZodIssue, nodePosition } from './yaml-position.js';
 
 export type ConfigPath = readonly (string | number)[];
 
@@ -104,7 +104,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
     if (includedFrom && document.has('defaults')) {
       issues.push({
         file,
-        ...position(document, lineCounter, ['defaults']),
+        ...nodePosition(document, lineCounter, ['defaults']),
         path: 'defaults',
         message: 'defaults belong in the root file only',
       });
@@ -132,7 +132,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
         if (previous) {
           issues.push({
             file: parsed.file,
-            ...position(parsed.document, parsed.lineCounter, [section, id]),
+            ...nodePosition(parsed.document, parsed.lineCounter, [section, id]),
             path: key,
             message: `${section === 'policies' ? 'policy' : 'tenant'} "${id}" is also defined in ${previous.file}`,
           });
@@ -157,7 +157,7 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
         inner = ['platform', 'rules', entry.index, ...path.slice(3)];
       }
     }
-    return { file: owner.file, ...position(owner.document, owner.lineCounter, inner) };
+    return { file: owner.file, ...nodePosition(owner.document, owner.lineCounter, inner) };
   };
   return finish(
     parsedFiles.map((parsed) => parsed.file),
@@ -190,34 +190,9 @@ function interpolate(
   });
 }
 
-function position(document: Document, lineCounter: LineCounter, path: ConfigPath): { line?: number; column?: number } {
-  for (let length = path.length; length >= 0; length--) {
-    const node = document.getIn(path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
-    if (node && typeof node === 'object' && node.range) {
-      const at = lineCounter.linePos(node.range[0]);
-      return { line: at.line, column: at.col };
-    }
-  }
-  return {};
-}
-
 function zodIssues(error: ZodError, file: string, source: { document: Document; lineCounter: LineCounter } | undefined): ConfigIssue[] {
   return error.issues.map((issue) => {
-    const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
-    if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key "${issue.keys.join('", "')}" (a typo here could silently disable a rule, so it is an error)`
-        : issue.code === 'invalid_key'
-          ? `bad id: ${issue.issues[0]?.message ?? issue.message}`
-          : issue.message;
-    const key = source && issue.code === 'unrecognized_keys' ? keyPosition(source.document, path) : undefined;
-    const where =
-      key !== undefined && source
-        ? { line: source.lineCounter.linePos(key).line, column: source.lineCounter.linePos(key).col }
-        : source
-          ? position(source.document, source.lineCounter, path)
-          : {};
-    return { file, ...where, path: path.join('.'), message };
+    const { path, ...where } = describeZodIssue(issue, source);
+    return { file, ...where, path: path.join('.') };
   });
 }

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LineCounter, parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
-import { keyPosition } from '../config/yaml-position.js';
+import { describeZodIssue, nodePosition } from '../config/yaml-position.js';
 import { InvalidRulePackError, type RulePackIssue } from '../errors/invalid-rule-pack-error.js';
 import type { Family } from '../types.js';
 import { type RuleDefinition, rulePackSchema } from './rule-schema.js';
@@ -70,7 +70,7 @@ export function parseRulePacks(sources: readonly RulePackSource[]): LoadedRule[]
       continue;
     }
     parsed.data.rules.forEach((rule, index) => {
-      const where = locate(document, lineCounter, ['rules', index, 'id']);
+      const where = nodePosition(document, lineCounter, ['rules', index, 'id']);
       const prefix = `${parsed.data.family.toLowerCase()}-`;
       if (!rule.id.startsWith(prefix)) {
         issues.push({
@@ -101,36 +101,13 @@ export function parseRulePacks(sources: readonly RulePackSource[]): LoadedRule[]
 
 type YamlDocument = ReturnType<typeof parseDocument>;
 
-function locate(document: YamlDocument, lineCounter: LineCounter, path: readonly (string | number)[]): { line?: number; column?: number } {
-  // Walk up the path until a node with a source range is found.
-  for (let length = path.length; length >= 0; length--) {
-    const node = document.getIn(path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
-    if (node && typeof node === 'object' && node.range) {
-      const position = lineCounter.linePos(node.range[0]);
-      return { line: position.line, column: position.col };
-    }
-  }
-  return {};
-}
-
 function zodIssues(error: ZodError, file: string, document: YamlDocument, lineCounter: LineCounter): RulePackIssue[] {
   const data = document.toJS() as { rules?: { id?: unknown }[] } | null;
   return error.issues.map((issue) => {
-    const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
-    // Point an unknown key at the key itself, so the line is the typo's line.
-    if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) path.push(issue.keys[0]);
+    const { path, ...where } = describeZodIssue(issue, { document, lineCounter });
     const ruleIndex = path[0] === 'rules' && typeof path[1] === 'number' ? path[1] : undefined;
     const ruleId = ruleIndex !== undefined ? data?.rules?.[ruleIndex]?.id : undefined;
-    const key = issue.code === 'unrecognized_keys' ? keyPosition(document, path) : undefined;
-    return {
-      file,
-      ...(key !== undefined
-        ? { line: lineCounter.linePos(key).line, column: lineCounter.linePos(key).col }
-        : locate(document, lineCounter, path)),
-      ...(typeof ruleId === 'string' ? { ruleId } : {}),
-      path: formatPath(path),
-      message: issue.message,
-    };
+    return { file, ...where, ...(typeof ruleId === 'string' ? { ruleId } : {}), path: formatPath(path) };
   });
 }
 

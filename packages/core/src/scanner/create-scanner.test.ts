@@ -242,7 +242,7 @@ describe('rule pack errors', () => {
     const line = yaml.split('\n').findIndex((text) => text.includes('SEVERE')) + 1;
     expect(severity).toMatchObject({ ruleId: 'pi-002', line, column: 15 });
     expect(issues.find((issue) => issue.path === 'rules[0].colour')).toMatchObject({
-      message: expect.stringMatching(/Unrecognized key/),
+      message: expect.stringMatching(/unknown key "colour"/),
       line: 8,
     });
   });
