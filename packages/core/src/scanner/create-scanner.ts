@@ -187,16 +187,23 @@ class ScanEngine {
     for (const index of ruleSet.alwaysRun) hits[index] = 1;
 
     const raw: RawHit[] = [];
-    for (let index = 0; index < hits.length; index++) {
-      if (hits[index] === 0) continue;
-      hits[index] = 0;
-      const rule = ruleSet.rules[index] as CompiledRule;
-      const keywordEnds = positions[index] as number[];
-      if (!rule.detector) {
-        const view = rule.view === 'words' ? wordsView : textView;
-        this.runPatterns(rule, view, windowsAround(view.text, keywordEnds, rule.reach), raw);
+    try {
+      for (let index = 0; index < hits.length; index++) {
+        if (hits[index] === 0) continue;
+        hits[index] = 0;
+        const rule = ruleSet.rules[index] as CompiledRule;
+        const keywordEnds = positions[index] as number[];
+        if (!rule.detector) {
+          const view = rule.view === 'words' ? wordsView : textView;
+          this.runPatterns(rule, view, windowsAround(view.text, keywordEnds, rule.reach), raw);
+        }
+        keywordEnds.length = 0;
       }
-      keywordEnds.length = 0;
+    } catch (error) {
+      // Keep the invariant for the next scan even when this one fails.
+      hits.fill(0);
+      for (const list of positions) list.length = 0;
+      throw error;
     }
     for (const index of ruleSet.builtins) {
       const rule = ruleSet.rules[index] as CompiledRule;
