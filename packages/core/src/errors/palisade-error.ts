@@ -8,7 +8,19 @@ export type PalisadeErrorCode =
   | 'INPUT_TOO_DEEP'
   | 'INVALID_INPUT'
   | 'INVALID_OPTIONS'
-  | 'INVALID_CONFIG';
+  | 'INVALID_CONFIG'
+  /** The state store could not be opened or written (file, permissions, schema version). */
+  | 'STORE_FAILED'
+  /** The audit log could not be opened, written or verified. */
+  | 'AUDIT_FAILED'
+  /** Another process holds the audit log's writer lock. */
+  | 'AUDIT_LOCKED'
+  /** A price was needed for a model the price table does not list. */
+  | 'UNKNOWN_MODEL'
+  /** An approval, receipt or token does not exist for this tenant. */
+  | 'NOT_FOUND'
+  /** A call was refused by a decision (adapters throw this in enforce mode). */
+  | 'DECISION_BLOCKED';
 
 export interface PalisadeErrorOptions {
   code: PalisadeErrorCode;
