@@ -85,7 +85,11 @@ export interface SuppressedDetection {
 
 /** The rule that decided an event. */
 export interface DecidingRule {
-  layer: 'platform' | 'policy' | 'default' | 'resolution' | 'error';
+  /**
+   * `budget`: a spending limit blocked the call; `audit`: the audit log could not record it and
+   * the configuration fails closed; `approval`: an approved ticket let an escalated call through.
+   */
+  layer: 'platform' | 'policy' | 'default' | 'resolution' | 'error' | 'budget' | 'audit' | 'approval';
   policyId: string;
   rule: string;
   priority: number;
@@ -113,13 +117,20 @@ export interface Decision {
   resolutionSource: ResolutionSource;
   /** Hash of the loaded configuration that decided. */
   policyVersion: string;
-  /** Typed outcomes such as `tenant_not_found`, `app_not_found`, `policy_not_found`, `evaluation_error`. */
+  /**
+   * Typed outcomes such as `tenant_not_found`, `app_not_found`, `policy_not_found`,
+   * `evaluation_error`, `budget_exceeded`, `budget_warning`, `audit_unavailable`, `approved`.
+   */
   flags: string[];
   diagnostics: {
     /** Every rule that matched, per layer, with the action it asked for. */
     matchedRules: { layer: 'platform' | 'policy'; policyId: string; rule: string; priority: number; action: Action; ruleId?: string }[];
     errors: string[];
   };
+  /** The approval ticket of an `escalate` (created when the guard has state), or the ticket that let the call through. */
+  approvalId?: string;
+  /** Budget state when a limit applies to the scope (input events). */
+  budget?: { action: 'allow' | 'warn' | 'block'; scope?: string; period?: string; limitUsd?: number; spentUsd?: number; resetsAt?: string };
   /** Set when a shadow policy ran beside the enforced one. */
   shadow?: { policyId: string; action: Action; decidedBy: DecidingRule; differs: boolean };
   /** Time spent deciding, in milliseconds (scanning included). */
