@@ -27,7 +27,10 @@ export interface Store {
    * transitions exactly one changes the ticket; the other sees the outcome.
    */
   transitionApproval(tenantId: string, id: string, transition: ApprovalTransition): Promise<TransitionResult>;
-  /** Pending tickets of every tenant whose expiry is at or before `now` (for the expiry sweep). */
+  /**
+   * Pending tickets of every tenant whose expiry is at or before `now` (for the expiry sweep),
+   * soonest expiry first; `limit` defaults to 100, at most 10,000.
+   */
   listExpiredApprovals(now: number, limit?: number): Promise<{ tenantId: string; id: string }[]>;
   /** Marks an approved ticket as used by the call it approved; true once, false after. */
   consumeApproval(tenantId: string, id: string, at: number): Promise<boolean>;
@@ -42,7 +45,7 @@ export interface Store {
   settleReservation(tenantId: string, reservationId: string, actual: number, at: number): Promise<boolean>;
   /** Drops a reservation without spending. Unknown id: false. */
   releaseReservation(tenantId: string, reservationId: string): Promise<boolean>;
-  /** Releases every reservation that expired before `now`; returns how many. */
+  /** Releases every reservation that has expired at `now` (`expiresAt <= now`); returns how many. */
   releaseExpiredReservations(now: number): Promise<number>;
   /** Spent and reserved amounts of counters (zeros for counters never charged). */
   readCounters(tenantId: string, counters: readonly CounterKey[]): Promise<CounterState[]>;
@@ -53,7 +56,9 @@ export interface Store {
 
   // Token vault (values are sealed by the caller; the store never sees plaintext).
   putVaultEntries(tenantId: string, entries: readonly VaultEntry[]): Promise<void>;
+  /** The entries found among `tokens`, in the order asked; an entry with `expiresAt <= now` is not found. */
   getVaultEntries(tenantId: string, tokens: readonly string[], now: number): Promise<VaultEntry[]>;
+  /** Deletes the entries of every tenant with `expiresAt <= now`; returns how many. */
   deleteExpiredVaultEntries(now: number): Promise<number>;
 
   // Audit index.
@@ -64,7 +69,7 @@ export interface Store {
   /** The newest indexed receipt's sequence number and hash: a truncated log ends before it. */
   auditHead(): Promise<{ seq: number; hash: string } | undefined>;
 
-  /** Closes the store; later calls reject. */
+  /** Closes the store; later calls reject with StoreFailedError (closing again is a no-op). */
   close(): Promise<void>;
 }
 
@@ -111,9 +116,11 @@ export interface ApprovalVote {
   at: number;
 }
 
+/** Tickets are listed oldest first (`createdAt`, then `id`). */
 export interface ApprovalFilter {
   status?: ApprovalStatus | readonly ApprovalStatus[];
   appId?: string;
+  /** Default 100, at most 10,000. */
   limit?: number;
 }
 
@@ -155,9 +162,7 @@ export interface ReserveRequest {
   expiresAt: number;
 }
 
-export type ReserveResult =
-  | { ok: true }
-  | { ok: false; counter: CounterState & { hardLimit: number } };
+export type ReserveResult = { ok: true } | { ok: false; counter: CounterState & { hardLimit: number } };
 
 export interface UsageRecord {
   tenantId: string;
@@ -184,6 +189,7 @@ export interface UsageSummary {
   calls: number;
   byModel: Record<string, { cost: number; inputTokens: number; outputTokens: number; calls: number }>;
   byTenant: Record<string, { cost: number; calls: number }>;
+  /** Keyed by app id; `''` for usage without an app. */
   byApp: Record<string, { cost: number; calls: number }>;
 }
 
@@ -222,7 +228,7 @@ export interface AuditQuery {
   action?: Action | readonly Action[];
   rule?: string;
   kind?: string;
-  /** Receipts after this sequence number (for paging and tailing). */
+  /** Receipts after this sequence number (for paging and tailing); also with `descending`. */
   afterSeq?: number;
   /** Default 100, at most 10,000. */
   limit?: number;

@@ -77,3 +77,4 @@ export {
   parseConformanceFile,
   runConformanceCase,
 } from '../conformance/run-conformance.js';
+export { runStoreContract } from './store-contract.js';
