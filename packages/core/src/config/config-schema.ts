@@ -161,7 +161,11 @@ function buildSchemas() {
       .default([]),
     cooldown: duration.default(5 * 60_000),
     retry: z
-      .strictObject({ attempts: z.number().int().min(1).max(20).default(5), backoff: duration.default(1000), max_backoff: duration.default(60_000) })
+      .strictObject({
+        attempts: z.number().int().min(1).max(20).default(5),
+        backoff: duration.default(1000),
+        max_backoff: duration.default(60_000),
+      })
       .default({ attempts: 5, backoff: 1000, max_backoff: 60_000 }),
     timeout: duration.default(10_000),
   });
@@ -224,7 +228,19 @@ function buildSchemas() {
     store: storeSchema.optional(),
   });
 
-  return { configFileSchema, policySchema, tenantSchema, appSchema, auditSchema, approvalsSchema, budgetsSchema, alertsSchema, storeSchema, channelSchema, budgetLimitSchema };
+  return {
+    configFileSchema,
+    policySchema,
+    tenantSchema,
+    appSchema,
+    auditSchema,
+    approvalsSchema,
+    budgetsSchema,
+    alertsSchema,
+    storeSchema,
+    channelSchema,
+    budgetLimitSchema,
+  };
 }
 
 type Schemas = ReturnType<typeof buildSchemas>;

@@ -31,6 +31,11 @@ export interface GuardEvent {
   /** Detections computed already (skips scanning); tests and callers that scanned themselves. */
   detections?: Detection[];
   eventId?: string;
+  /**
+   * The approval ticket of an earlier escalation of this very call: when it is approved and the
+   * call is the same (tool and arguments), the escalation becomes `allow`, once.
+   */
+  approvalId?: string;
 }
 
 /** Splits detections by the tenant's active suppressions (app-scoped ones only for that app). */

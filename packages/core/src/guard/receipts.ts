@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
+import type { AuditRecord } from '../audit/seal-receipt.js';
 import type { Decision } from '../policy/types.js';
 import { redact, redactValue } from '../redact/redact.js';
 import type { ApprovalTicket } from '../store/store.js';
@@ -19,9 +20,9 @@ const sensitive = (detection: Detection) => detection.family === 'PII' || detect
  * @example
  * decisionReceipt(decision, event, 'hash').contentHash // 'sha256:9f86d0…'
  */
-export function decisionReceipt(decision: Decision, event: GuardEvent, content: ReceiptContent, time: number): Record<string, unknown> {
+export function decisionReceipt(decision: Decision, event: GuardEvent, content: ReceiptContent, time: number): AuditRecord {
   const scope = decision.scope;
-  const receipt: Record<string, unknown> = {
+  const receipt: AuditRecord = {
     kind: 'decision',
     time: new Date(time).toISOString(),
     eventId: decision.eventId,
@@ -63,12 +64,7 @@ export function decisionReceipt(decision: Decision, event: GuardEvent, content: 
 }
 
 /** The audit record of an approval ticket's transition (requested, vote, approved, denied, expired). */
-export function approvalReceipt(
-  kind: string,
-  ticket: ApprovalTicket,
-  extra: Record<string, unknown>,
-  time: number,
-): Record<string, unknown> {
+export function approvalReceipt(kind: string, ticket: ApprovalTicket, extra: Record<string, unknown>, time: number): AuditRecord {
   return {
     kind,
     time: new Date(time).toISOString(),
