@@ -14,6 +14,9 @@ import {
   resolveBudgetLimits,
 } from './resolve-budget-limits.js';
 
+const budgetInputHint =
+  'Pass what the budget API documents (docs/state.md, "Budgets"): scope { tenantId, appId?, userId? }, usage { model, inputTokens, outputTokens }, period day|week|month or { from, to }.';
+
 /** A budget event as the manager emits it. */
 export type BudgetEvent = Extract<PalisadeEvent, { type: 'budget.threshold' | 'budget.exceeded' }>;
 
@@ -375,7 +378,11 @@ export function createBudgetManager(options: BudgetManagerOptions): BudgetManage
     async costSummary(query) {
       assertRecord(query, 'query');
       if (query.tenantId !== undefined && typeof query.tenantId !== 'string') {
-        throw new InvalidInputError({ path: 'query.tenantId', message: 'expected a tenant id (a string) or undefined for every tenant' });
+        throw new InvalidInputError({
+          hint: budgetInputHint,
+          path: 'query.tenantId',
+          message: 'expected a tenant id (a string) or undefined for every tenant',
+        });
       }
       const { from, to } = summaryRange(query.period, now());
       return toCostSummary(await store.summarizeUsage({ tenantId: query.tenantId, from, to }), from, to);
@@ -480,6 +487,7 @@ function summaryRange(period: CostSummaryQuery['period'], at: number): { from: n
   if (typeof period === 'string') {
     if (period !== 'day' && period !== 'week' && period !== 'month') {
       throw new InvalidInputError({
+        hint: budgetInputHint,
         path: 'query.period',
         message: `expected day, week, month or { from, to }, got ${JSON.stringify(period)}`,
       });
@@ -490,14 +498,18 @@ function summaryRange(period: CostSummaryQuery['period'], at: number): { from: n
   assertRecord(period, 'query.period');
   const from = instant(period.from, 'query.period.from');
   const to = instant(period.to, 'query.period.to');
-  if (from >= to) throw new InvalidInputError({ path: 'query.period', message: '`from` must be before `to`' });
+  if (from >= to) throw new InvalidInputError({ hint: budgetInputHint, path: 'query.period', message: '`from` must be before `to`' });
   return { from, to };
 }
 
 function instant(value: unknown, path: string): number {
   const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : value;
   if (typeof ms === 'number' && Number.isFinite(ms)) return ms;
-  throw new InvalidInputError({ path, message: `expected a time (ms since the epoch, a Date or an ISO string), got ${String(value)}` });
+  throw new InvalidInputError({
+    hint: budgetInputHint,
+    path,
+    message: `expected a time (ms since the epoch, a Date or an ISO string), got ${String(value)}`,
+  });
 }
 
 function toCostSummary(summary: UsageSummary, from: number, to: number): CostSummary {
@@ -539,27 +551,37 @@ function assertScope(scope: BudgetScope): void {
   assertRecord(scope, 'scope');
   if (typeof scope.tenantId !== 'string') {
     throw new InvalidInputError({
+      hint: budgetInputHint,
       path: 'scope.tenantId',
       message: `expected a tenant id (a string; '' for none), got ${String(scope.tenantId)}`,
     });
   }
   if (scope.appId !== undefined && (typeof scope.appId !== 'string' || scope.appId.length === 0 || scope.appId.includes('/'))) {
     throw new InvalidInputError({
+      hint: budgetInputHint,
       path: 'scope.appId',
       message: `expected an app id (a non-empty string without "/"), got ${String(scope.appId)}`,
     });
   }
   if (scope.userId !== undefined && typeof scope.userId !== 'string') {
-    throw new InvalidInputError({ path: 'scope.userId', message: `expected a user id (a string), got ${String(scope.userId)}` });
+    throw new InvalidInputError({
+      hint: budgetInputHint,
+      path: 'scope.userId',
+      message: `expected a user id (a string), got ${String(scope.userId)}`,
+    });
   }
 }
 
 function assertReservationId(reservationId: unknown): void {
   if (typeof reservationId === 'string' && reservationId.length > 0) return;
-  throw new InvalidInputError({ path: 'reservationId', message: `expected the id returned by reserve(), got ${String(reservationId)}` });
+  throw new InvalidInputError({
+    hint: budgetInputHint,
+    path: 'reservationId',
+    message: `expected the id returned by reserve(), got ${String(reservationId)}`,
+  });
 }
 
 function assertRecord(value: unknown, path: string): void {
   if (typeof value === 'object' && value !== null) return;
-  throw new InvalidInputError({ path, message: `expected an object, got ${String(value)}` });
+  throw new InvalidInputError({ hint: budgetInputHint, path, message: `expected an object, got ${String(value)}` });
 }

@@ -8,6 +8,9 @@ import { type ConfigIssue, InvalidConfigError } from '../errors/invalid-config-e
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { UnknownModelError } from '../errors/unknown-model-error.js';
 
+const usageInputHint =
+  'Token counts are non-negative integers and the model a non-empty id, e.g. { model: "gpt-4o", inputTokens: 1200, outputTokens: 300 }.';
+
 // yaml and zod are required on first use: a process that never prices a call never loads them.
 const require = createRequire(import.meta.url);
 
@@ -143,6 +146,7 @@ export function loadPriceTable(options: LoadPriceTableOptions = {}): PriceTable 
       assertTokenCount(cachedInputTokens, 'usage.cachedInputTokens');
       if (cachedInputTokens > inputTokens) {
         throw new InvalidInputError({
+          hint: usageInputHint,
           path: 'usage.cachedInputTokens',
           message: `cachedInputTokens (${cachedInputTokens}) counts part of inputTokens (${inputTokens}) and cannot exceed it`,
         });
@@ -198,7 +202,11 @@ function nanoDollars(terms: readonly [tokens: number, pico: number][]): number {
   for (const [tokens, rate] of terms) exact += BigInt(tokens) * BigInt(rate);
   const nano = (exact + 999n) / 1000n;
   if (nano > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new InvalidInputError({ path: 'usage', message: 'the token counts are too large to price (the cost exceeds 9e15 nano-dollars)' });
+    throw new InvalidInputError({
+      hint: usageInputHint,
+      path: 'usage',
+      message: 'the token counts are too large to price (the cost exceeds 9e15 nano-dollars)',
+    });
   }
   return Number(nano);
 }
@@ -206,12 +214,16 @@ function nanoDollars(terms: readonly [tokens: number, pico: number][]): number {
 /** Throws `InvalidInputError` unless `value` is a non-negative safe integer (a token count). */
 export function assertTokenCount(value: unknown, path: string): void {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return;
-  throw new InvalidInputError({ path, message: `expected a non-negative integer number of tokens, got ${describe(value)}` });
+  throw new InvalidInputError({
+    hint: usageInputHint,
+    path,
+    message: `expected a non-negative integer number of tokens, got ${describe(value)}`,
+  });
 }
 
 function assertModel(value: unknown, path: string): void {
   if (typeof value === 'string' && value.trim().length > 0) return;
-  throw new InvalidInputError({ path, message: `expected a model id (a non-empty string), got ${describe(value)}` });
+  throw new InvalidInputError({ hint: usageInputHint, path, message: `expected a model id (a non-empty string), got ${describe(value)}` });
 }
 
 function describe(value: unknown): string {
