@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { type Alerter, createAlerter } from '../alerts/create-alerter.js';
 import { type ApprovalOutcome, type ApprovalQueue, type ApprovalWaitResult, createApprovalQueue } from '../approvals/approval-queue.js';
@@ -24,6 +24,7 @@ import { createMemoryStore } from '../store/memory-store.js';
 import { createSealer, loadSealKey } from '../store/sealer.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import type { ApprovalStatus, ApprovalTicket, AuditIndexRow, AuditQuery, Store } from '../store/store.js';
+import { createTokenVault, type TokenVault } from '../store/token-vault.js';
 import { decide, type GuardEvent } from './decide.js';
 import { approvalReceipt, decisionReceipt } from './receipts.js';
 import { type ResolutionStep, resolvePolicy } from './resolve-policy.js';
@@ -146,6 +147,8 @@ export interface GuardState {
   store: Store;
   approvals: ApprovalQueue;
   budgets: BudgetManager;
+  /** Reversible redaction whose tokens restore after a restart (`tokenize`, `restore`). */
+  vault: TokenVault;
   audit: AuditLog | undefined;
   /** The `audit:` section the log was opened with (it takes effect at start, not on reload). */
   auditSettings: AuditConfig;
@@ -370,14 +373,15 @@ function openState(
     stateOptions.store ??
     (sections.store.kind === 'memory' ? createMemoryStore() : openSqliteStore({ path: statePath(base, sections.store.path) }));
   // A memory store forgets everything at exit, so its seal key need not outlive the process.
-  const sealer = createSealer(
+  const sealKey =
     store.kind === 'memory' && sections.store.vault_key === undefined
       ? randomBytes(32)
       : loadSealKey({
           ...(sections.store.vault_key !== undefined ? { key: sections.store.vault_key } : {}),
           file: statePath(base, sections.store.vault_key_file),
-        }),
-  );
+        });
+  const sealer = createSealer(sealKey);
+  const vault = createTokenVault({ store, sealer, tokenKey: createHmac('sha256', sealKey).update('palisade token names').digest(), now });
   const auditOn = stateOptions.audit ?? sections.audit.enabled;
   const audit = auditOn
     ? openAuditLog({
@@ -406,7 +410,7 @@ function openState(
     ...(options.fetch ? { fetch: options.fetch } : {}),
     now,
   });
-  return { store, approvals, budgets, audit, auditSettings: sections.audit, alerter };
+  return { store, approvals, budgets, vault, audit, auditSettings: sections.audit, alerter };
 }
 
 /**

@@ -12,6 +12,11 @@ export interface RedactOptions {
   filter?: (detection: Detection) => boolean;
   /** Existing token mapping to extend, so one value keeps one token across calls. */
   vault?: Map<string, string>;
+  /**
+   * Names the token of a value (tokenize mode) instead of numbering it; `kind` is the family and
+   * label (`PII_EMAIL`). The name must look like `<KIND_digits>` for `restoreTokens` to find it.
+   */
+  tokenFor?: (kind: string, value: string) => string;
 }
 
 export interface RedactResult {
@@ -73,7 +78,7 @@ export function redact(text: string, detections: readonly Detection[], options: 
         const kind = `${region.family}_${region.label}`;
         const next = (counters.get(kind) ?? 0) + 1;
         counters.set(kind, next);
-        token = `<${kind}_${next}>`;
+        token = options.tokenFor ? options.tokenFor(kind, value) : `<${kind}_${next}>`;
         byValue.set(value, token);
         vault.set(token, value);
       }
