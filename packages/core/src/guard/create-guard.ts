@@ -3,6 +3,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { type Alerter, createAlerter } from '../alerts/create-alerter.js';
 import { type ApprovalOutcome, type ApprovalQueue, type ApprovalWaitResult, createApprovalQueue } from '../approvals/approval-queue.js';
 import { type AuditLog, auditLogOptionsFromConfig, openAuditLog } from '../audit/audit-log.js';
+import { canonicalJson } from '../audit/canonical-json.js';
 import { type AuditVerification, verifyAudit } from '../audit/verify-audit.js';
 import {
   type BudgetCheck,
@@ -13,7 +14,7 @@ import {
   type ModelUsage,
 } from '../budgets/budget-manager.js';
 import { type CompiledConfig, compileConfig } from '../config/compile-config.js';
-import type { AuditConfig } from '../config/config-schema.js';
+import type { AlertsConfig, AuditConfig } from '../config/config-schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { PalisadeError } from '../errors/palisade-error.js';
 import { createEventBus, type EventBus } from '../events/event-bus.js';
@@ -153,6 +154,7 @@ export interface GuardState {
   /** The `audit:` section the log was opened with (it takes effect at start, not on reload). */
   auditSettings: AuditConfig;
   alerter: Alerter;
+  alertSettings: AlertsConfig;
 }
 
 function load(options: GuardOptions): CompiledConfig {
@@ -206,6 +208,7 @@ export function createGuard(options: GuardOptions = {}): Guard {
     } catch {
       // A listener's failure never affects the guard.
     }
+    announceReload(result);
     if (result.ok) rewatch();
     return result;
   };
@@ -232,6 +235,25 @@ export function createGuard(options: GuardOptions = {}): Guard {
     now,
     (event) => decide(config, scanner, event, now()),
   );
+
+  const announceReload = (result: ReloadResult) => {
+    const time = new Date(now()).toISOString();
+    bus.emit(
+      result.ok
+        ? { type: 'policy.reloaded', time, tenantId: '', severity: 'LOW', version: result.version, previousVersion: result.previousVersion }
+        : { type: 'policy.reload_failed', time, tenantId: '', severity: 'HIGH', version: result.version, error: result.error.message },
+    );
+    // Alert channels and routes follow the configuration; store and audit settings take effect at start.
+    if (state && result.ok) {
+      const alerts = stateSections(config).alerts;
+      if (canonicalJson(alerts) !== canonicalJson(state.alertSettings)) {
+        const previous = state.alerter;
+        state.alerter = createAlerter({ config: alerts, bus, ...(options.fetch ? { fetch: options.fetch } : {}), now });
+        state.alertSettings = alerts;
+        void previous.close();
+      }
+    }
+  };
 
   const publish = (decision: Decision) => {
     if (bus.subscriberCount === 0) return;
@@ -280,29 +302,7 @@ export function createGuard(options: GuardOptions = {}): Guard {
         ...(scope ? { scope } : {}),
       }),
     explain: (scope = {}) => explain(config, scope, now()),
-    reload: async () => {
-      const result = await reload();
-      bus.emit(
-        result.ok
-          ? {
-              type: 'policy.reloaded',
-              time: new Date(now()).toISOString(),
-              tenantId: '',
-              severity: 'LOW',
-              version: result.version,
-              previousVersion: result.previousVersion,
-            }
-          : {
-              type: 'policy.reload_failed',
-              time: new Date(now()).toISOString(),
-              tenantId: '',
-              severity: 'HIGH',
-              version: result.version,
-              error: result.error.message,
-            },
-      );
-      return result;
-    },
+    reload,
     get policyVersion() {
       return config.version;
     },
@@ -410,7 +410,7 @@ function openState(
     ...(options.fetch ? { fetch: options.fetch } : {}),
     now,
   });
-  return { store, approvals, budgets, vault, audit, auditSettings: sections.audit, alerter };
+  return { store, approvals, budgets, vault, audit, auditSettings: sections.audit, alerter, alertSettings: sections.alerts };
 }
 
 /**

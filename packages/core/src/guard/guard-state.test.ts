@@ -210,6 +210,31 @@ alerts:
     }
   });
 
+  it('announces reloads, good and bad, on the event bus', async () => {
+    const configPath = project();
+    const guard = open(configPath);
+    const seen: PalisadeEvent[] = [];
+    guard.events.on(['policy.reloaded', 'policy.reload_failed'], (event) => {
+      seen.push(event);
+    });
+    writeFileSync(configPath, `${config}\n# a comment changes the version\n`);
+    expect((await guard.reload()).ok).toBe(true);
+    writeFileSync(configPath, 'tenants: [not, a, map]\n');
+    expect((await guard.reload()).ok).toBe(false);
+    await guard.events.idle();
+    expect(seen.map((event) => event.type)).toEqual(['policy.reloaded', 'policy.reload_failed']);
+  });
+
+  it('tokenizes and restores through the vault, per tenant', async () => {
+    const guard = open(project());
+    const text = 'Reply to bob@example.com today';
+    const vault = guard.state?.vault;
+    const { text: tokenized } = (await vault?.tokenize('acme', text, guard.scanner.scan(text).detections)) ?? { text: '' };
+    expect(tokenized).not.toContain('bob@example.com');
+    expect(await vault?.restore('acme', tokenized)).toBe(text);
+    expect(await vault?.restore('globex', tokenized)).toBe(tokenized);
+  });
+
   it('runs on a memory store with the audit log off, and has no state unless asked without a config file', async () => {
     const guard = createGuard({ config, scanner, state: { store: createMemoryStore(), audit: false } });
     guards.push(guard);
