@@ -74,7 +74,11 @@ function buildSchemas() {
     kind: z.enum(['sqlite', 'memory']).default('sqlite'),
     path: z.string().min(1).default('.palisade/state.db'),
     /** Seals token-vault values and approval payloads (AES-256-GCM); a key file is made when absent. */
-    vault_key: z.string().min(1).optional(),
+    /** Empty (an unset `${VAR:-}`) means: use the key file. */
+    vault_key: z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value)),
     vault_key_file: z.string().min(1).default('.palisade/vault.key'),
   });
 
