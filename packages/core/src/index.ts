@@ -10,7 +10,26 @@ export type { VerifyWebhookSignatureOptions } from './alerts/verify-webhook-sign
 export { verifyWebhookSignature } from './alerts/verify-webhook-signature.js';
 export type { ApprovalOutcome, ApprovalQueue, ApprovalQueueOptions, ApprovalWaitResult } from './approvals/approval-queue.js';
 export { callHash, createApprovalQueue } from './approvals/approval-queue.js';
+export type { AuditFileSystem } from './audit/audit-file-system.js';
+export { nodeAuditFileSystem } from './audit/audit-file-system.js';
+export type {
+  AuditAppendResult,
+  AuditEvent,
+  AuditFailureMode,
+  AuditFsyncPolicy,
+  AuditLog,
+  AuditLogOptions,
+  AuditRecovery,
+  AuditStats,
+} from './audit/audit-log.js';
+export { auditLogOptionsFromConfig, openAuditLog } from './audit/audit-log.js';
 export { canonicalJson } from './audit/canonical-json.js';
+export type { ReadAuditOptions } from './audit/read-audit.js';
+export { readAudit } from './audit/read-audit.js';
+export type { AuditReceipt, AuditRecord } from './audit/seal-receipt.js';
+export { GENESIS_HASH } from './audit/seal-receipt.js';
+export type { AuditProblem, AuditVerification, VerifyAuditOptions } from './audit/verify-audit.js';
+export { verifyAudit } from './audit/verify-audit.js';
 export type {
   BudgetCheck,
   BudgetLimitState,
@@ -45,6 +64,8 @@ export { parseSection } from './config/config-schema.js';
 export type { LoadConfigOptions, LoadedConfig } from './config/load-config.js';
 export { loadConfig } from './config/load-config.js';
 export { parseDuration, parseSize } from './config/units.js';
+export { AuditFailedError } from './errors/audit-failed-error.js';
+export { AuditLockedError } from './errors/audit-locked-error.js';
 export { InputTooDeepError } from './errors/input-too-deep-error.js';
 export { InputTooLargeError } from './errors/input-too-large-error.js';
 export type { ConfigIssue } from './errors/invalid-config-error.js';
@@ -123,6 +144,8 @@ export type {
   VaultEntry,
 } from './store/store.js';
 export { approvalStatuses, budgetPeriods } from './store/store.js';
+export type { TokenVault, TokenVaultOptions } from './store/token-vault.js';
+export { createTokenVault } from './store/token-vault.js';
 export type { Detection, DetectionLayer, Family, ScanResult, Severity, Span } from './types.js';
 // Shared types.
 export { families, severities, severityRank } from './types.js';

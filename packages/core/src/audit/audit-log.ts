@@ -62,7 +62,7 @@ export interface AuditLogOptions {
   maxPending?: number;
   /**
    * A batch is written once it holds `maxReceipts` receipts (default 512) or its first receipt
-   * waited `maxDelay` ms (default 5; 0 writes on the next turn of the event loop). Receipts
+   * waited `maxDelay` ms (default 0: written on the next turn of the event loop, so acknowledgement waits only for the disk). Receipts
    * appended while a batch is being written form the next one.
    */
   batch?: { maxReceipts?: number; maxDelay?: number };
@@ -1005,7 +1005,7 @@ function validate(options: AuditLogOptions): { maxPending: number; maxReceipts: 
   const settings = {
     maxPending: options.maxPending ?? 10_000,
     maxReceipts: options.batch?.maxReceipts ?? 512,
-    maxDelay: options.batch?.maxDelay ?? 5,
+    maxDelay: options.batch?.maxDelay ?? 0,
   };
   const check = (name: string, value: unknown, minimum: number): void => {
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < minimum)) {

@@ -92,8 +92,8 @@ function buildSchemas() {
     on_failure: z.enum(['fail_closed', 'backpressure', 'drop']).default('fail_closed'),
     max_pending: z.number().int().min(1).default(10_000),
     batch: z
-      .strictObject({ max_receipts: z.number().int().min(1).default(512), max_delay: duration.default(5) })
-      .default({ max_receipts: 512, max_delay: 5 }),
+      .strictObject({ max_receipts: z.number().int().min(1).default(512), max_delay: duration.default(0) })
+      .default({ max_receipts: 512, max_delay: 0 }),
     rotate: z.strictObject({ max_bytes: size.optional(), max_age: duration.optional() }).default({ max_bytes: 64 * 1024 * 1024 }),
     compress: z.boolean().default(true),
     retention: z.strictObject({ max_age: duration.optional(), max_files: z.number().int().min(1).optional() }).default({}),

@@ -5,7 +5,14 @@ import type { EventFilter, PalisadeEvent, PalisadeEventType } from './events.js'
 export type EventHandler<E extends PalisadeEvent = PalisadeEvent> = (event: E) => void | Promise<void>;
 
 /** The events of one type (or of several), narrowed from the union. */
-export type EventOfType<T extends PalisadeEventType> = Extract<PalisadeEvent, { type: T }>;
+/** The events whose type is `T` (members of the union that carry several types are narrowed to `T`). */
+export type EventOfType<T extends PalisadeEventType> = PalisadeEvent extends infer E
+  ? E extends PalisadeEvent
+    ? [Extract<E['type'], T>] extends [never]
+      ? never
+      : E & { type: Extract<E['type'], T> }
+    : never
+  : never;
 
 export interface EventBusOptions {
   /**

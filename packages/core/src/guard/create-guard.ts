@@ -390,6 +390,7 @@ function openState(
         index: store,
         onEvent: emit,
         now,
+        ...(stateOptions.auditFileSystem ? { fileSystem: stateOptions.auditFileSystem } : {}),
       })
     : undefined;
   const approvals = createApprovalQueue({

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../alerts/verify-webhook-signature.js';
+import { type AuditFileSystem, nodeAuditFileSystem } from '../audit/audit-file-system.js';
 import { PalisadeError } from '../errors/palisade-error.js';
 import type { PalisadeEvent } from '../events/events.js';
 import { createScanner } from '../scanner/create-scanner.js';
@@ -208,6 +209,45 @@ alerts:
     } finally {
       server.close();
     }
+  });
+
+  it('fails closed while the audit log cannot write, drops nothing, and recovers', async () => {
+    let failing = false;
+    const disk = () => {
+      if (failing) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    };
+    const fileSystem: AuditFileSystem = {
+      ...nodeAuditFileSystem,
+      write: async (...args) => {
+        disk();
+        return nodeAuditFileSystem.write(...args);
+      },
+      fdatasync: async (fd) => {
+        disk();
+        return nodeAuditFileSystem.fdatasync(fd);
+      },
+    };
+    const guard = open(project(), { state: { auditFileSystem: fileSystem } });
+    const events: string[] = [];
+    guard.events.on(['audit.failed', 'audit.recovered'], (event) => {
+      events.push(event.type);
+    });
+    expect((await guard.scanInput('hello', acme)).action).toBe('allow');
+    await guard.flushAudit();
+    failing = true;
+    await guard.scanInput('this receipt cannot be written yet', acme);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const blocked = await guard.scanInput('hello again', acme);
+    expect(blocked).toMatchObject({ action: 'block', decidedBy: { layer: 'audit', rule: 'audit_unavailable' } });
+    expect(guard.state?.audit?.stats().dropped).toBe(0);
+    failing = false;
+    await guard.flushAudit();
+    expect((await guard.scanInput('hello once more', acme)).action).toBe('allow');
+    await guard.flushAudit();
+    await guard.events.idle();
+    expect(events).toEqual(['audit.failed', 'audit.recovered']);
+    const verification = await guard.verifyAudit();
+    expect(verification).toMatchObject({ ok: true, receipts: 4 });
   });
 
   it('announces reloads, good and bad, on the event bus', async () => {

@@ -1,4 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { AuditFileSystem } from '../audit/audit-file-system.js';
 import type { CompiledConfig } from '../config/compile-config.js';
 import { type AlertsConfig, type ApprovalsConfig, type AuditConfig, parseSection, type StoreConfig } from '../config/config-schema.js';
 import type { PalisadeEvent } from '../events/events.js';
@@ -16,6 +17,8 @@ export interface StateOptions {
   store?: Store;
   /** Write audit receipts. Default: `audit.enabled` (true). */
   audit?: boolean;
+  /** File operations of the audit writer; tests pass one that fails on demand. Default: node:fs. */
+  auditFileSystem?: AuditFileSystem;
 }
 
 /** The configuration sections runtime state reads, with defaults filled in. */
