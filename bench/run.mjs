@@ -252,3 +252,13 @@ if (!existsSync(join(peersDirectory, 'node_modules'))) {
   console.log('');
   await runPolicyBench({ quick });
 }
+
+// ---------- runtime state: audit receipts, budgets, the decision path with state ----------
+{
+  const { runAuditBench } = await import('./audit-bench.mjs');
+  await runAuditBench({ quick });
+  const { runBudgetBench } = await import('./budget-bench.mjs');
+  await runBudgetBench({ quick });
+  const { runStateBench } = await import('./state-bench.mjs');
+  await runStateBench({ quick });
+}

@@ -270,7 +270,8 @@ export function createAlerter(options: AlerterOptions): Alerter {
     }
   }
 
-  const unsubscribe = bus.on('*', handle);
+  // No route, no subscription: a guard without alerts pays nothing per event.
+  const unsubscribe = options.config.routes.length > 0 ? bus.on('*', handle) : () => {};
 
   return {
     stats: () => Object.fromEntries([...counters].map(([name, stats]) => [name, { ...stats }])),

@@ -230,7 +230,7 @@ describe('openAuditLog', () => {
       fsync: 'per_receipt',
       onFailure: 'drop',
       maxPending: 10_000,
-      batch: { maxReceipts: 512, maxDelay: 5 },
+      batch: { maxReceipts: 512, maxDelay: 0 },
       rotate: { maxBytes: 1000, maxAge: undefined },
       compress: true,
       retention: { maxAge: undefined, maxFiles: 3 },

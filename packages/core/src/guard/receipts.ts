@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
-import type { AuditRecord } from '../audit/seal-receipt.js';
+import { type AuditRecord, sha256Hex } from '../audit/seal-receipt.js';
 import type { Decision } from '../policy/types.js';
 import { redact, redactValue } from '../redact/redact.js';
 import type { ApprovalTicket } from '../store/store.js';
@@ -52,9 +51,7 @@ export function decisionReceipt(decision: Decision, event: GuardEvent, content: 
   const payload = event.text ?? event.args ?? event.result;
   if (payload !== undefined && content !== 'none') {
     if (content === 'hash') {
-      receipt.contentHash = `sha256:${createHash('sha256')
-        .update(typeof payload === 'string' ? payload : canonicalJson(payload))
-        .digest('hex')}`;
+      receipt.contentHash = `sha256:${sha256Hex(typeof payload === 'string' ? payload : canonicalJson(payload))}`;
     } else {
       const shown = decision.detections.filter(sensitive);
       receipt.content = typeof payload === 'string' ? redact(payload, shown).text : redactValue(payload, shown);
