@@ -1,52 +1,24 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseSection } from '../config/config-schema.js';
 import { InvalidConfigError } from '../errors/invalid-config-error.js';
 import { createEventBus } from '../events/event-bus.js';
 import type { PalisadeEvent } from '../events/events.js';
 import type { Action, Decision } from '../policy/types.js';
+import { type LocalHttpServer, type RecordedRequest, type ScriptedResponse, startLocalHttpServer } from '../test/index.js';
 import type { Severity } from '../types.js';
 import { type AlertFailure, createAlerter, maxAlertsInFlight } from './create-alerter.js';
 import { verifyWebhookSignature } from './verify-webhook-signature.js';
 
 const secret = 'test-secret-0123456789';
 
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
+/** A webhook receiver on 127.0.0.1 answering with `responses` in turn (the last one repeats). */
+async function receiver(...responses: ScriptedResponse[]): Promise<LocalHttpServer> {
+  const server = await startLocalHttpServer(...responses);
+  onTestFinished(server.close);
+  return { ...server, url: `${server.url}/hooks/palisade` };
 }
-
-type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
-
-const servers: Server[] = [];
-
-/** A webhook receiver on 127.0.0.1 answering with `replies` in turn (the last one repeats). */
-async function receiver(...replies: Reply[]): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), at: performance.now() });
-      const reply = replies[Math.min(received.length, replies.length) - 1] ?? { status: 200 };
-      if (reply === 'hang') return;
-      response.writeHead(reply.status, reply.headers).end(reply.body ?? '');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/palisade`, received };
-}
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 function decision(
   overrides: { tenantId?: string; action?: Action; severity?: Severity; rule?: string; appId?: string } = {},
@@ -131,7 +103,7 @@ function setup(options: {
   return { bus, alerter, failedEvents };
 }
 
-function bodies(received: Received[]): Record<string, unknown>[] {
+function bodies(received: RecordedRequest[]): Record<string, unknown>[] {
   return received.map((request) => JSON.parse(request.body) as Record<string, unknown>);
 }
 
@@ -145,8 +117,8 @@ describe('createAlerter routing', () => {
     });
     bus.emit(decision({ severity: 'CRITICAL' }));
     await alerter.flush();
-    expect(pager.received).toHaveLength(1);
-    expect(chat.received).toHaveLength(1);
+    expect(pager.requests).toHaveLength(1);
+    expect(chat.requests).toHaveLength(1);
     expect(alerter.stats()).toEqual({
       pager: { sent: 1, failed: 0, retried: 0, suppressed: 0 },
       chat: { sent: 1, failed: 0, retried: 0, suppressed: 0 },
@@ -160,7 +132,7 @@ describe('createAlerter routing', () => {
     bus.emit(decision({ severity: 'HIGH', tenantId: 'high' }));
     bus.emit(decision({ severity: 'CRITICAL', tenantId: 'critical' }));
     await alerter.flush();
-    expect(bodies(pager.received).map((body) => body.tenantId)).toEqual(['high', 'critical']);
+    expect(bodies(pager.requests).map((body) => body.tenantId)).toEqual(['high', 'critical']);
   });
 
   it('leaves allowed and logged decisions out unless a route lists those actions', async () => {
@@ -172,8 +144,8 @@ describe('createAlerter routing', () => {
     });
     for (const action of ['allow', 'log', 'flag', 'block'] as const) bus.emit(decision({ action, rule: action }));
     await alerter.flush();
-    expect(bodies(routine.received).map((body) => (body.data as { action: string }).action)).toEqual(['flag', 'block']);
-    expect(bodies(audit.received).map((body) => (body.data as { action: string }).action)).toEqual(['allow', 'log']);
+    expect(bodies(routine.requests).map((body) => (body.data as { action: string }).action)).toEqual(['flag', 'block']);
+    expect(bodies(audit.requests).map((body) => (body.data as { action: string }).action)).toEqual(['allow', 'log']);
   });
 
   it('matches a route that names actions only with decision events', async () => {
@@ -182,7 +154,7 @@ describe('createAlerter routing', () => {
     bus.emit(budgetExceeded());
     bus.emit(decision({ action: 'block' }));
     await alerter.flush();
-    expect(bodies(pager.received).map((body) => body.type)).toEqual(['decision']);
+    expect(bodies(pager.requests).map((body) => body.type)).toEqual(['decision']);
   });
 
   it('routes by tenant, and process-wide events match no tenant list', async () => {
@@ -192,7 +164,7 @@ describe('createAlerter routing', () => {
     bus.emit(reloaded());
     bus.emit(decision({ tenantId: 'acme' }));
     await alerter.flush();
-    expect(bodies(acme.received).map((body) => body.tenantId)).toEqual(['acme']);
+    expect(bodies(acme.requests).map((body) => body.tenantId)).toEqual(['acme']);
   });
 
   it('routes by event type, exact or by prefix', async () => {
@@ -205,7 +177,7 @@ describe('createAlerter routing', () => {
     bus.emit(budgetExceeded());
     bus.emit(reloaded());
     await alerter.flush();
-    expect(bodies(money.received).map((body) => body.type)).toEqual(['budget.exceeded', 'policy.reloaded']);
+    expect(bodies(money.requests).map((body) => body.type)).toEqual(['budget.exceeded', 'policy.reloaded']);
   });
 
   it('refuses routes to unknown channels or event types, naming the field', () => {
@@ -271,7 +243,7 @@ describe('createAlerter channels', () => {
     await alerter.close();
     await new Promise<void>((resolve) => relay.close(() => resolve()));
 
-    expect(http.received.map((request) => request.headers['content-type'])).toEqual([
+    expect(http.requests.map((request) => request.headers['content-type'])).toEqual([
       'application/json',
       'application/json',
       'application/json',
@@ -304,7 +276,7 @@ describe('createAlerter cooldown', () => {
     bus.emit(decision());
     await alerter.flush();
 
-    const sent = bodies(pager.received).map((body) => [
+    const sent = bodies(pager.requests).map((body) => [
       body.tenantId,
       (body.data as { decidedBy: { rule: string } }).decidedBy.rule,
       body.suppressed,
@@ -330,8 +302,8 @@ describe('createAlerter cooldown', () => {
     await alerter.flush();
     bus.emit(decision({ severity: 'CRITICAL' }));
     await alerter.flush();
-    expect(pager.received).toHaveLength(1);
-    expect(chat.received).toHaveLength(1);
+    expect(pager.requests).toHaveLength(1);
+    expect(chat.requests).toHaveLength(1);
     expect(alerter.stats().chat?.suppressed).toBe(1);
   });
 });
@@ -347,13 +319,13 @@ describe('createAlerter delivery', () => {
     bus.emit(decision());
     await alerter.flush();
 
-    expect(pager.received).toHaveLength(3);
-    const [first, second, third] = pager.received as [Received, Received, Received];
+    expect(pager.requests).toHaveLength(3);
+    const [first, second, third] = pager.requests as [RecordedRequest, RecordedRequest, RecordedRequest];
     // Equal jitter: attempt n waits between half and all of backoff × 2^(n-1).
-    expect(second.at - first.at).toBeGreaterThanOrEqual(18);
-    expect(third.at - second.at).toBeGreaterThanOrEqual(38);
-    expect(new Set(pager.received.map((request) => request.headers['x-palisade-delivery'])).size).toBe(1);
-    for (const request of pager.received) {
+    expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(18);
+    expect(third.receivedAt - second.receivedAt).toBeGreaterThanOrEqual(38);
+    expect(new Set(pager.requests.map((request) => request.headers['x-palisade-delivery'])).size).toBe(1);
+    for (const request of pager.requests) {
       expect(
         verifyWebhookSignature({
           secret,
@@ -379,7 +351,7 @@ describe('createAlerter delivery', () => {
     await alerter.flush();
     await bus.idle();
 
-    expect(pager.received).toHaveLength(1);
+    expect(pager.requests).toHaveLength(1);
     expect(alerter.stats().pager).toEqual({ sent: 0, failed: 1, retried: 0, suppressed: 0 });
     expect(failures).toMatchObject([{ channel: 'pager', channelType: 'webhook', attempts: 1, status: 400 }]);
     expect(failures[0]?.message).toContain('answered 400: "bad payload"');
@@ -397,9 +369,9 @@ describe('createAlerter delivery', () => {
     });
     bus.emit(decision());
     await alerter.flush();
-    expect(chat.received).toHaveLength(2);
-    const [first, second] = chat.received as [Received, Received];
-    expect(second.at - first.at).toBeGreaterThanOrEqual(990);
+    expect(chat.requests).toHaveLength(2);
+    const [first, second] = chat.requests as [RecordedRequest, RecordedRequest];
+    expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(990);
     expect(alerter.stats().chat).toEqual({ sent: 1, failed: 0, retried: 1, suppressed: 0 });
   });
 
@@ -413,7 +385,7 @@ describe('createAlerter delivery', () => {
     });
     bus.emit(decision());
     await alerter.flush();
-    expect(chat.received).toHaveLength(1);
+    expect(chat.requests).toHaveLength(1);
     expect(failures[0]?.message).toContain('asked to retry after 3600000 ms, beyond retry.max_backoff');
   });
 
@@ -432,7 +404,7 @@ describe('createAlerter delivery', () => {
     await alerter.flush();
     await bus.idle();
     expect(performance.now() - started).toBeGreaterThanOrEqual(195);
-    expect(pager.received).toHaveLength(2);
+    expect(pager.requests).toHaveLength(2);
     expect(failures).toMatchObject([{ attempts: 2 }]);
     expect(failures[0]?.message).toMatch(/webhook channel "pager" \(http:\/\/127\.0\.0\.1:\d+\): no answer within 100 ms/);
     expect(failedEvents).toHaveLength(1);
@@ -453,7 +425,7 @@ describe('createAlerter delivery', () => {
     await bus.idle();
     await alerter.flush();
     expect(failedEvents).toHaveLength(1);
-    expect(pager.received).toHaveLength(2);
+    expect(pager.requests).toHaveLength(2);
     expect(bus.stats().subscriberErrors).toBe(0);
   });
 
@@ -461,7 +433,7 @@ describe('createAlerter delivery', () => {
     const closed = await receiver();
     const url = `${closed.url}?token=query-token-abcdef`;
     // Closing the server leaves a port nothing listens on.
-    for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+    await closed.close();
     const failures: AlertFailure[] = [];
     const { bus, alerter } = setup({
       channels: { gone: url },
@@ -524,12 +496,12 @@ describe('createAlerter close', () => {
     bus.emit(decision());
     await new Promise((resolve) => setImmediate(resolve));
     await alerter.close();
-    expect(pager.received).toHaveLength(1);
+    expect(pager.requests).toHaveLength(1);
     expect(alerter.stats().pager?.sent).toBe(1);
 
     bus.emit(decision({ tenantId: 'after-close' }));
     await bus.idle();
-    expect(pager.received).toHaveLength(1);
+    expect(pager.requests).toHaveLength(1);
     expect(bus.subscriberCount).toBe(1); // only the test's alert.failed listener
   });
 
@@ -563,7 +535,7 @@ describe('createAlerter close', () => {
     bus.emit(decision());
     await new Promise((resolve) => setTimeout(resolve, 50));
     await alerter.close({ timeoutMs: 20 });
-    expect(pager.received).toHaveLength(1);
+    expect(pager.requests).toHaveLength(1);
     expect(failures[0]?.message).toContain('alerter closed before the next attempt');
   });
 });

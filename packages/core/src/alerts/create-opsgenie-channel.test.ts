@@ -1,42 +1,15 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { PalisadeEvent } from '../events/events.js';
 import type { ApprovalTicket } from '../store/store.js';
+import { type LocalHttpServer, type RecordedRequest, type ScriptedResponse, startLocalHttpServer } from '../test/index.js';
 import type { Alert } from './alert-channel.js';
 import { buildOpsgenieAlert, createOpsgenieChannel, opsgenieAlertsUrls } from './create-opsgenie-channel.js';
 
-interface Received {
-  path: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: string;
+async function receiver(response: ScriptedResponse): Promise<LocalHttpServer> {
+  const server = await startLocalHttpServer(response);
+  onTestFinished(server.close);
+  return server;
 }
-
-type Reply = { status: number; headers?: Record<string, string>; body?: string };
-
-const servers: Server[] = [];
-
-async function receiver(reply: Reply): Promise<{ origin: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ path: request.url, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(reply.status, reply.headers).end(reply.body ?? '');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
-}
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 const apiKey = 'eb243592-faa2-4ba2-a551q-1afdf565c889';
 
@@ -73,11 +46,11 @@ describe('createOpsgenieChannel', () => {
       type: 'opsgenie',
       api_key: apiKey,
       region: 'us',
-      url: `${opsgenie.origin}/v2/alerts`,
+      url: `${opsgenie.url}/v2/alerts`,
     });
     expect(await channel.send(alert)).toEqual({ ok: true, status: 202 });
 
-    const [request] = opsgenie.received as [Received];
+    const [request] = opsgenie.requests as [RecordedRequest];
     expect(request.path).toBe('/v2/alerts');
     expect(request.headers.authorization).toBe(`GenieKey ${apiKey}`);
     const body = JSON.parse(request.body);
@@ -123,7 +96,7 @@ describe('createOpsgenieChannel', () => {
       type: 'opsgenie',
       api_key: apiKey,
       region: 'us',
-      url: `${opsgenie.origin}/v2/alerts`,
+      url: `${opsgenie.url}/v2/alerts`,
     }).send(alert);
     expect(result).toMatchObject({ ok: false, retryable: false, status: 422 });
     expect(!result.ok && result.message).not.toContain(apiKey);

@@ -1,42 +1,15 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { PalisadeEvent } from '../events/events.js';
 import type { Decision } from '../policy/types.js';
+import { type LocalHttpServer, type RecordedRequest, type ScriptedResponse, startLocalHttpServer } from '../test/index.js';
 import type { Alert } from './alert-channel.js';
 import { buildPagerDutyEvent, createPagerDutyChannel, pagerDutyEventsUrl } from './create-pagerduty-channel.js';
 
-interface Received {
-  path: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: string;
+async function receiver(response: ScriptedResponse): Promise<LocalHttpServer> {
+  const server = await startLocalHttpServer(response);
+  onTestFinished(server.close);
+  return server;
 }
-
-type Reply = { status: number; headers?: Record<string, string>; body?: string };
-
-const servers: Server[] = [];
-
-async function receiver(reply: Reply): Promise<{ origin: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ path: request.url, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(reply.status, reply.headers).end(reply.body ?? '');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
-}
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 const routingKey = 'R0UT1NGKEY0123456789ABCDEFGHIJKL';
 
@@ -74,10 +47,10 @@ function decisionAlert(reason = 'Prompt injection'): Alert {
 describe('createPagerDutyChannel', () => {
   it('triggers an Events API v2 event, which PagerDuty accepts with 202', async () => {
     const pagerduty = await receiver({ status: 202, body: '{"status":"success","message":"Event processed","dedup_key":"x"}' });
-    const channel = createPagerDutyChannel('oncall', { type: 'pagerduty', routing_key: routingKey, url: `${pagerduty.origin}/v2/enqueue` });
+    const channel = createPagerDutyChannel('oncall', { type: 'pagerduty', routing_key: routingKey, url: `${pagerduty.url}/v2/enqueue` });
     expect(await channel.send(decisionAlert())).toEqual({ ok: true, status: 202 });
 
-    const [request] = pagerduty.received as [Received];
+    const [request] = pagerduty.requests as [RecordedRequest];
     expect(request.path).toBe('/v2/enqueue');
     expect(request.headers['content-type']).toBe('application/json');
     const body = JSON.parse(request.body);
@@ -128,7 +101,7 @@ describe('createPagerDutyChannel', () => {
     const result = await createPagerDutyChannel('oncall', {
       type: 'pagerduty',
       routing_key: routingKey,
-      url: `${pagerduty.origin}/v2/enqueue`,
+      url: `${pagerduty.url}/v2/enqueue`,
     }).send(decisionAlert());
     expect(result).toMatchObject({ ok: false, retryable: false, status: 400 });
     expect(!result.ok && result.message).toContain('invalid event');

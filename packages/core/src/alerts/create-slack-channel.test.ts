@@ -1,41 +1,14 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { PalisadeEvent } from '../events/events.js';
+import { type LocalHttpServer, type RecordedRequest, type ScriptedResponse, startLocalHttpServer } from '../test/index.js';
 import type { Alert } from './alert-channel.js';
 import { buildSlackMessage, createSlackChannel } from './create-slack-channel.js';
 
-interface Received {
-  path: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: string;
+async function receiver(response: ScriptedResponse): Promise<LocalHttpServer> {
+  const server = await startLocalHttpServer(response);
+  onTestFinished(server.close);
+  return server;
 }
-
-type Reply = { status: number; headers?: Record<string, string>; body?: string };
-
-const servers: Server[] = [];
-
-async function receiver(reply: Reply): Promise<{ origin: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ path: request.url, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(reply.status, reply.headers).end(reply.body ?? '');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
-}
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 const event: PalisadeEvent = {
   type: 'budget.exceeded',
@@ -58,10 +31,10 @@ const hookPath = '/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX';
 describe('createSlackChannel', () => {
   it('posts text and Block Kit blocks to the incoming webhook, which answers 200 ok', async () => {
     const slack = await receiver({ status: 200, body: 'ok' });
-    const channel = createSlackChannel('ops', { type: 'slack', webhook_url: `${slack.origin}${hookPath}` });
+    const channel = createSlackChannel('ops', { type: 'slack', webhook_url: `${slack.url}${hookPath}` });
     expect(await channel.send(alert)).toEqual({ ok: true, status: 200 });
 
-    const [request] = slack.received as [Received];
+    const [request] = slack.requests as [RecordedRequest];
     expect(request.path).toBe(hookPath);
     expect(request.headers['content-type']).toBe('application/json');
     const message = JSON.parse(request.body);
@@ -107,12 +80,12 @@ describe('createSlackChannel', () => {
 
   it('passes on Retry-After from a 429 and never names the secret webhook path', async () => {
     const slack = await receiver({ status: 429, headers: { 'retry-after': '30' }, body: 'rate_limited' });
-    const result = await createSlackChannel('ops', { type: 'slack', webhook_url: `${slack.origin}${hookPath}` }).send(alert);
+    const result = await createSlackChannel('ops', { type: 'slack', webhook_url: `${slack.url}${hookPath}` }).send(alert);
     expect(result).toMatchObject({ ok: false, retryable: true, status: 429, retryAfterMs: 30_000 });
 
     const gone = await receiver({ status: 404, body: `no_service ${hookPath}` });
-    const missing = await createSlackChannel('ops', { type: 'slack', webhook_url: `${gone.origin}${hookPath}` }).send(alert);
+    const missing = await createSlackChannel('ops', { type: 'slack', webhook_url: `${gone.url}${hookPath}` }).send(alert);
     expect(missing).toMatchObject({ ok: false, retryable: false, status: 404 });
-    expect(!missing.ok && missing.message).toBe(`slack channel "ops" (${gone.origin}): answered 404: "no_service [redacted]"`);
+    expect(!missing.ok && missing.message).toBe(`slack channel "ops" (${gone.url}): answered 404: "no_service [redacted]"`);
   });
 });

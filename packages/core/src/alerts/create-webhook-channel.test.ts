@@ -1,46 +1,18 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { PalisadeEvent } from '../events/events.js';
 import type { Decision } from '../policy/types.js';
+import { type LocalHttpServer, type RecordedRequest, type ScriptedResponse, startLocalHttpServer } from '../test/index.js';
 import type { Alert } from './alert-channel.js';
 import { buildWebhookRequest, createWebhookChannel } from './create-webhook-channel.js';
 import { verifyWebhookSignature } from './verify-webhook-signature.js';
 
 const secret = 'whsec-0123456789abcdef';
 
-interface Received {
-  method: string | undefined;
-  path: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: string;
+async function receiver(response: ScriptedResponse = { status: 204 }): Promise<LocalHttpServer> {
+  const server = await startLocalHttpServer(response);
+  onTestFinished(server.close);
+  return { ...server, url: `${server.url}/hooks/palisade` };
 }
-
-type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
-
-const servers: Server[] = [];
-
-async function receiver(reply: Reply = { status: 204 }): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ method: request.method, path: request.url, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      if (reply !== 'hang') response.writeHead(reply.status, reply.headers).end(reply.body ?? '');
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/palisade`, received };
-}
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 const event: PalisadeEvent = {
   type: 'decision',
@@ -96,7 +68,7 @@ describe('createWebhookChannel', () => {
     });
     expect(await channel.send(alert)).toEqual({ ok: true, status: 204 });
 
-    const [request] = siem.received as [Received];
+    const [request] = siem.requests as [RecordedRequest];
     expect(request.method).toBe('POST');
     expect(request.path).toBe('/hooks/palisade');
     expect(request.headers['content-type']).toBe('application/json');
@@ -171,7 +143,7 @@ describe('createWebhookChannel', () => {
     const moved = await receiver({ status: 307, headers: { location: target.url } });
     const result = await createWebhookChannel('siem', { type: 'webhook', url: moved.url, secret, headers: {} }).send(alert);
     expect(result).toMatchObject({ ok: false, retryable: false, status: 307 });
-    expect(target.received).toHaveLength(0);
+    expect(target.requests).toHaveLength(0);
   });
 
   it('gives up on an attempt after timeoutMs, as retryable', async () => {
