@@ -66,6 +66,7 @@ export { loadConfig } from './config/load-config.js';
 export { parseDuration, parseSize } from './config/units.js';
 export { AuditFailedError } from './errors/audit-failed-error.js';
 export { AuditLockedError } from './errors/audit-locked-error.js';
+export { DecisionBlockedError } from './errors/decision-blocked-error.js';
 export { InputTooDeepError } from './errors/input-too-deep-error.js';
 export { InputTooLargeError } from './errors/input-too-large-error.js';
 export type { ConfigIssue } from './errors/invalid-config-error.js';
