@@ -262,3 +262,11 @@ if (!existsSync(join(peersDirectory, 'node_modules'))) {
   const { runStateBench } = await import('./state-bench.mjs');
   await runStateBench({ quick });
 }
+
+// ---------- MCP: governance server round trips and proxy overhead ----------
+{
+  const { run: runMcpBench } = await import('./mcp-bench.mjs');
+  await runMcpBench({ quick });
+  const { run: runProxyBench } = await import('./mcp-proxy-bench.mjs');
+  await runProxyBench({ quick });
+}
