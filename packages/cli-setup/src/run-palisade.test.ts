@@ -253,21 +253,25 @@ describe('palisade (in-process)', () => {
       expect(unknown.stderr).toContain('NOT_FOUND');
     });
 
-    it('decides beside a running guard that holds the audit log, but casts no vote it cannot record', async () => {
+    it('approves beside a running guard that holds the audit log; the vote reaches the chain through the outbox', async () => {
       const directory = await initFolder();
       const { approvalId } = JSON.parse((await palisade(directory, ['scan', ...emailCall, '--output', 'json'])).stdout) as {
         approvalId: string;
       };
       const running = createGuard({ configPath: join(directory, 'palisade.yaml') });
       try {
-        const scan = await palisade(directory, ['scan', 'hello', '--tenant', 'acme']);
-        expect(scan.code).toBe(0);
-        expect(scan.stderr).toContain("this command's decisions are not recorded in it");
+        const waiting = running.waitForApproval(approvalId, { tenantId: 'acme', timeoutMs: 10_000 });
         const vote = await palisade(directory, ['approvals', 'approve', approvalId]);
-        expect(vote.code).toBe(2);
-        expect(vote.stderr).toContain('AUDIT_LOCKED: A running guard');
-        expect(vote.stderr).toContain("hint: Decide it through that guard (the MCP server's approve and deny tools)");
-        expect(await running.getApproval(approvalId, { tenantId: 'acme' })).toMatchObject({ status: 'pending' });
+        expect(vote.code).toBe(0);
+        expect(await waiting).toMatchObject({ status: 'approved', allowed: true });
+        let kinds: string[] = [];
+        for (let attempt = 0; attempt < 40 && !kinds.includes('approval.approved'); attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await running.flushAudit();
+          kinds = (await running.queryAudit({ tenantId: 'acme', kind: 'approval.approved' })).map((row) => row.kind);
+        }
+        expect(kinds).toEqual(['approval.approved']);
+        expect((await running.verifyAudit()).ok).toBe(true);
       } finally {
         await running.close();
       }

@@ -4,6 +4,7 @@ import { type Alerter, createAlerter } from '../alerts/create-alerter.js';
 import { type ApprovalOutcome, type ApprovalQueue, type ApprovalWaitResult, createApprovalQueue } from '../approvals/approval-queue.js';
 import { type AuditLog, auditLogOptionsFromConfig, openAuditLog } from '../audit/audit-log.js';
 import { canonicalJson } from '../audit/canonical-json.js';
+import { drainAuditOutbox, openAuditOutbox } from '../audit/open-audit-outbox.js';
 import { type AuditVerification, verifyAudit } from '../audit/verify-audit.js';
 import {
   type BudgetCheck,
@@ -16,6 +17,7 @@ import {
 import { type CompiledConfig, compileConfig } from '../config/compile-config.js';
 import type { AlertsConfig, AuditConfig } from '../config/config-schema.js';
 import { loadConfig } from '../config/load-config.js';
+import { AuditLockedError } from '../errors/audit-locked-error.js';
 import { PalisadeError } from '../errors/palisade-error.js';
 import { createEventBus, type EventBus } from '../events/event-bus.js';
 import type { PalisadeEvent } from '../events/events.js';
@@ -155,6 +157,8 @@ export interface GuardState {
   auditSettings: AuditConfig;
   alerter: Alerter;
   alertSettings: AlertsConfig;
+  /** Stops moving other processes' outbox receipts into this process's log. */
+  stopOutbox: () => void;
 }
 
 function load(options: GuardOptions): CompiledConfig {
@@ -342,6 +346,7 @@ export function createGuard(options: GuardOptions = {}): Guard {
       if (!state) return;
       state.approvals.close();
       state.budgets.close();
+      state.stopOutbox();
       await state.alerter.close();
       await state.audit?.close();
       if (!options.state || typeof options.state !== 'object' || !options.state.store) await state.store.close();
@@ -383,16 +388,41 @@ function openState(
   const sealer = createSealer(sealKey);
   const vault = createTokenVault({ store, sealer, tokenKey: createHmac('sha256', sealKey).update('palisade token names').digest(), now });
   const auditOn = stateOptions.audit ?? sections.audit.enabled;
-  const audit = auditOn
-    ? openAuditLog({
+  const auditDirectory = statePath(base, sections.audit.directory);
+  let audit: AuditLog | undefined;
+  let outboxTimer: NodeJS.Timeout | undefined;
+  if (auditOn) {
+    try {
+      audit = openAuditLog({
         ...auditLogOptionsFromConfig(sections.audit),
-        directory: statePath(base, sections.audit.directory),
+        directory: auditDirectory,
         index: store,
         onEvent: emit,
         now,
         ...(stateOptions.auditFileSystem ? { fileSystem: stateOptions.auditFileSystem } : {}),
-      })
-    : undefined;
+      });
+      // Receipts other processes (the CLI approving a ticket) left in the store's outbox.
+      const writer = audit;
+      let draining = false;
+      const drain = () => {
+        if (draining) return;
+        draining = true;
+        void drainAuditOutbox(writer, store)
+          .catch(() => undefined)
+          .finally(() => {
+            draining = false;
+          });
+      };
+      drain();
+      outboxTimer = setInterval(drain, 500);
+      outboxTimer.unref();
+    } catch (error) {
+      // Another process writes this log: this one's receipts go through the store's outbox,
+      // which only a shared store can carry.
+      if (!AuditLockedError.isInstance(error) || store.kind === 'memory') throw error;
+      audit = openAuditOutbox({ directory: auditDirectory, store });
+    }
+  }
   const approvals = createApprovalQueue({
     store,
     sealer,
@@ -411,7 +441,17 @@ function openState(
     ...(options.fetch ? { fetch: options.fetch } : {}),
     now,
   });
-  return { store, approvals, budgets, vault, audit, auditSettings: sections.audit, alerter, alertSettings: sections.alerts };
+  return {
+    store,
+    approvals,
+    budgets,
+    vault,
+    audit,
+    auditSettings: sections.audit,
+    alerter,
+    alertSettings: sections.alerts,
+    stopOutbox: () => clearInterval(outboxTimer),
+  };
 }
 
 /**

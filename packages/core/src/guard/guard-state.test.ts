@@ -250,6 +250,28 @@ alerts:
     expect(verification).toMatchObject({ ok: true, receipts: 4 });
   });
 
+  it('lets a second process approve while the first holds the audit log: its receipts reach the chain through the outbox', async () => {
+    const configPath = project();
+    const server = open(configPath);
+    const id = (await server.checkToolCall(mail, acme)).approvalId as string;
+    const waiting = server.waitForApproval(id, { tenantId: 'acme', timeoutMs: 10_000 });
+    // A second guard on the same files (in a real deployment: the CLI in another process).
+    const operator = open(configPath);
+    expect((await operator.approve(id, { tenantId: 'acme', approver: 'alice' })).ticket.status).toBe('approved');
+    expect(await waiting).toMatchObject({ status: 'approved', allowed: true });
+    await operator.close();
+    guards.splice(guards.indexOf(operator), 1);
+    // The writer moves the operator's receipt into the chain within a drain interval.
+    let kinds: string[] = [];
+    for (let attempt = 0; attempt < 40 && !kinds.includes('approval.approved'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await server.flushAudit();
+      kinds = (await server.queryAudit({ tenantId: 'acme' })).map((row) => row.kind);
+    }
+    expect(kinds).toEqual(['approval.requested', 'decision', 'approval.approved']);
+    expect(await server.verifyAudit()).toMatchObject({ ok: true, receipts: 3 });
+  });
+
   it('announces reloads, good and bad, on the event bus', async () => {
     const configPath = project();
     const guard = open(configPath);

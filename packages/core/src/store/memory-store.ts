@@ -67,6 +67,8 @@ class TenantMaps<Value> {
  * const result = await store.transitionApproval(ticket.tenantId, ticket.id, { kind: 'approve', approver: 'ann', at: Date.now() });
  */
 export function createMemoryStore(): Store {
+  let outbox: { id: number; record: string }[] = [];
+  let outboxSequence = 0;
   const approvals = new TenantMaps<ApprovalTicket>();
   const counters = new TenantMaps<CounterState>();
   const reservations = new TenantMaps<Reservation>();
@@ -321,6 +323,22 @@ export function createMemoryStore(): Store {
       let head: AuditIndexRow | undefined;
       for (const row of receipts.values()) if (!head || row.seq > head.seq) head = row;
       return head && { seq: head.seq, hash: head.hash };
+    },
+
+    async enqueueAuditRecords(records: readonly string[]) {
+      assertOpen();
+      for (const record of records) outbox.push({ id: ++outboxSequence, record });
+    },
+
+    async peekAuditRecords(limit: number) {
+      assertOpen();
+      return outbox.slice(0, limit).map((entry) => ({ ...entry }));
+    },
+
+    async deleteAuditRecords(ids: readonly number[]) {
+      assertOpen();
+      const gone = new Set(ids);
+      outbox = outbox.filter((entry) => !gone.has(entry.id));
     },
 
     async close() {

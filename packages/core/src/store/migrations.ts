@@ -106,6 +106,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_by_time ON audit_index (time);
     `,
   },
+  {
+    version: 2,
+    description: 'audit outbox: receipts of processes that do not hold the audit writer lock',
+    sql: `
+      CREATE TABLE audit_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        record TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -259,6 +259,9 @@ function createSqliteStore(db: Database, location: string, busyTimeoutMs: number
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING`,
     ),
     auditHead: db.prepare('SELECT seq, hash FROM audit_index ORDER BY seq DESC LIMIT 1'),
+    enqueueAuditRecord: db.prepare('INSERT INTO audit_outbox (record, created_at) VALUES (?, ?)'),
+    peekAuditRecords: db.prepare('SELECT id, record FROM audit_outbox ORDER BY id LIMIT ?'),
+    deleteAuditRecord: db.prepare('DELETE FROM audit_outbox WHERE id = ?'),
   };
   const shaped = new Map<string, Statement>();
   const prepared = (sql: string): Statement => {
@@ -593,6 +596,27 @@ function createSqliteStore(db: Database, location: string, busyTimeoutMs: number
 
     async auditHead() {
       return run('auditHead', () => (statements.auditHead.get() as { seq: number; hash: string } | undefined) ?? undefined);
+    },
+
+    async enqueueAuditRecords(records: readonly string[]) {
+      return run('enqueueAuditRecords', () => {
+        const at = Date.now();
+        db.transaction(() => {
+          for (const record of records) statements.enqueueAuditRecord.run(record, at);
+        }).immediate();
+      });
+    },
+
+    async peekAuditRecords(limit: number) {
+      return run('peekAuditRecords', () => statements.peekAuditRecords.all(limit) as { id: number; record: string }[]);
+    },
+
+    async deleteAuditRecords(ids: readonly number[]) {
+      return run('deleteAuditRecords', () => {
+        db.transaction(() => {
+          for (const id of ids) statements.deleteAuditRecord.run(id);
+        }).immediate();
+      });
     },
 
     async close() {

@@ -69,6 +69,16 @@ export interface Store {
   /** The newest indexed receipt's sequence number and hash: a truncated log ends before it. */
   auditHead(): Promise<{ seq: number; hash: string } | undefined>;
 
+  // Audit outbox: receipts of a process that does not hold the audit log's writer lock (the CLI
+  // approving while a server runs). The writer moves them into the chain, oldest first. Not
+  // tenant-scoped: only the audit writer reads it.
+  /** Keeps records (JSON text of audit records) durably until the writer takes them. */
+  enqueueAuditRecords(records: readonly string[]): Promise<void>;
+  /** The oldest queued records, at most `limit`. */
+  peekAuditRecords(limit: number): Promise<{ id: number; record: string }[]>;
+  /** Removes records the writer has made durable in the chain. */
+  deleteAuditRecords(ids: readonly number[]): Promise<void>;
+
   /** Closes the store; later calls reject with StoreFailedError (closing again is a no-op). */
   close(): Promise<void>;
 }

@@ -595,6 +595,20 @@ export function runStoreContract(name: string, makeStore: () => Promise<Store> |
       });
     });
 
+    describe('audit outbox', () => {
+      it('keeps records in order until they are deleted', async () => {
+        const store = await fresh();
+        await store.enqueueAuditRecords(['{"kind":"a"}', '{"kind":"b"}']);
+        await store.enqueueAuditRecords(['{"kind":"c"}']);
+        const first = await store.peekAuditRecords(2);
+        expect(first.map((entry) => entry.record)).toEqual(['{"kind":"a"}', '{"kind":"b"}']);
+        await store.deleteAuditRecords(first.map((entry) => entry.id));
+        expect((await store.peekAuditRecords(10)).map((entry) => entry.record)).toEqual(['{"kind":"c"}']);
+        await store.deleteAuditRecords([first[0]?.id ?? 0]);
+        expect(await store.peekAuditRecords(10)).toHaveLength(1);
+      });
+    });
+
     describe('close', () => {
       it('rejects every call after close with StoreFailedError', async () => {
         const store = await fresh();
