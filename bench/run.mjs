@@ -270,3 +270,9 @@ if (!existsSync(join(peersDirectory, 'node_modules'))) {
   const { run: runProxyBench } = await import('./mcp-proxy-bench.mjs');
   await runProxyBench({ quick });
 }
+
+// ---------- adapters: added latency per intercepted call ----------
+{
+  const { run: runVercelAiBench } = await import('./vercel-ai-bench.mjs');
+  await runVercelAiBench({ quick });
+}
