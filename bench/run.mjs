@@ -276,3 +276,9 @@ if (!existsSync(join(peersDirectory, 'node_modules'))) {
   const { run: runVercelAiBench } = await import('./vercel-ai-bench.mjs');
   await runVercelAiBench({ quick });
 }
+
+// ---------- the palisade CLI: start-up and batch throughput ----------
+{
+  const { run: runCliBench } = await import('./cli-bench.mjs');
+  await runCliBench({ quick });
+}

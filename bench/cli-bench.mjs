@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/bin.js');
+const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../packages/cli-setup/dist/bin.js');
 
 function palisade(folder, args, input) {
   const started = performance.now();
