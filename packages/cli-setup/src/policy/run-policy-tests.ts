@@ -57,15 +57,9 @@ interface ConformanceModule {
   ): Promise<ConformanceResult>;
 }
 
-/**
- * The conformance runner of @palisade/core. `@palisade/core/test` also exports the store
- * contract, which imports vitest at load time (absent where the CLI is installed), so the runner
- * module is imported from core's build directly.
- */
+/** The conformance runner of @palisade/core, loaded when a policy test runs (it brings zod). */
 async function loadConformanceRunner(): Promise<ConformanceModule> {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve('@palisade/core/package.json'));
-  return (await import(pathToFileURL(join(root, 'dist', 'conformance', 'run-conformance.js')).href)) as ConformanceModule;
+  return (await import('@palisade/core/test')) as ConformanceModule;
 }
 
 /**

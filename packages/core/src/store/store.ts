@@ -4,7 +4,7 @@ import type { Action, Boundary } from '../policy/types.js';
  * Runtime state behind one interface: approval tickets, budget counters and reservations, usage
  * records, the PII token vault and the audit index. The embedded default is SQLite
  * (`openSqliteStore`); `createMemoryStore` is for tests; a shared database implements the same
- * interface (and runs `runStoreContract` from `@palisade/core/test`).
+ * interface (and runs `runStoreContract` from `@palisade/core/test/store-contract`).
  *
  * INVARIANT: every method that reads or writes a tenant's rows takes the tenant id and matches it
  * in the same query. A row of another tenant is "not found" (`undefined`, `false`, an empty list),

@@ -78,4 +78,3 @@ export {
   runConformanceCase,
 } from '../conformance/run-conformance.js';
 export { type LocalHttpServer, type RecordedRequest, type ScriptedResponse, startLocalHttpServer } from './local-http-server.js';
-export { runStoreContract } from './store-contract.js';
