@@ -282,3 +282,7 @@ if (!existsSync(join(peersDirectory, 'node_modules'))) {
   const { run: runCliBench } = await import('./cli-bench.mjs');
   await runCliBench({ quick });
 }
+{
+  const { run: runLangchainBench } = await import('./langchain-bench.mjs');
+  await runLangchainBench({ quick });
+}
