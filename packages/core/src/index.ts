@@ -94,6 +94,7 @@ export type { ResolutionStep } from './guard/resolve-policy.js';
 export type { StateOptions } from './guard/runtime-state.js';
 export type { ConditionData, Predicate } from './policy/compile-condition.js';
 export { compileCondition } from './policy/compile-condition.js';
+export { matchesAnyGlob } from './policy/glob.js';
 export type { PresetName } from './policy/presets.js';
 export { presetNames, presets } from './policy/presets.js';
 export type {

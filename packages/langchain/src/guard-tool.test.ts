@@ -1,30 +1,14 @@
 import { AIMessage, HumanMessage, type ToolMessage } from '@langchain/core/messages';
 import { fakeModel } from '@langchain/core/testing';
 import { tool } from '@langchain/core/tools';
-import { DecisionBlockedError, type Guard } from '@palisade/core';
+import { DecisionBlockedError } from '@palisade/core';
 import { createAgent } from 'langchain';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { guardTool } from './guard-tool.js';
-import { acme, decisionLog, instrumentedTool, memoryGuard, statelessGuard } from './test/fixtures.js';
+import { acme, decisionLog, instrumentedTool, memoryGuard, rejection, statelessGuard, trackGuards } from './test/fixtures.js';
 
-const guards: Guard[] = [];
-const track = (guard: Guard) => {
-  guards.push(guard);
-  return guard;
-};
-afterEach(async () => {
-  for (const guard of guards.splice(0)) await guard.close();
-});
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to be rejected');
-}
+const track = trackGuards();
 
 describe('guardTool', () => {
   it('keeps the name, description and schema of the tool it wraps', () => {

@@ -3,10 +3,20 @@ import { AIMessage, AIMessageChunk, HumanMessage } from '@langchain/core/message
 import { BaseRetriever } from '@langchain/core/retrievers';
 import { fakeModel } from '@langchain/core/testing';
 import { FakeStreamingChatModel } from '@langchain/core/utils/testing';
-import { DecisionBlockedError, type Guard, PalisadeError } from '@palisade/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { DecisionBlockedError, PalisadeError } from '@palisade/core';
+import { describe, expect, it } from 'vitest';
 import { PalisadeCallbackHandler } from './palisade-callback-handler.js';
-import { acme, decisionLog, instrumentedTool, memoryGuard, muteRefusalLogs, statelessGuard, testConfig } from './test/fixtures.js';
+import {
+  acme,
+  decisionLog,
+  instrumentedTool,
+  memoryGuard,
+  muteRefusalLogs,
+  rejection,
+  statelessGuard,
+  testConfig,
+  trackGuards,
+} from './test/fixtures.js';
 
 muteRefusalLogs();
 
@@ -16,23 +26,7 @@ const awsKey = 'AKIAZ3MQ7TQPXK4W2LNB';
 /** balanced, with no redaction rules: a confident secret is blocked. */
 const blockingConfig = { ...testConfig, policies: { agent: { extends: 'balanced' } } };
 
-const guards: Guard[] = [];
-const track = (guard: Guard) => {
-  guards.push(guard);
-  return guard;
-};
-afterEach(async () => {
-  for (const guard of guards.splice(0)) await guard.close();
-});
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to be rejected');
-}
+const track = trackGuards();
 
 class Library extends BaseRetriever {
   override lc_namespace = ['test', 'retrievers'];

@@ -85,51 +85,16 @@ export class PalisadeCallbackHandler extends BaseCallbackHandler {
     return this;
   }
 
-  override async handleLLMStart(
-    _llm: Serialized,
-    prompts: string[],
-    runId: string,
-    parentRunId?: string,
-    _extraParams?: Record<string, unknown>,
-    tags?: string[],
-    metadata?: Record<string, unknown>,
-  ): Promise<void> {
-    const run = this.#start(runId, parentRunId, metadata, tags, modelIdOf(metadata));
-    if (!this.#checks.has('input')) return;
-    let checked = 0;
-    for (const prompt of prompts) {
-      if (prompt === '') continue;
-      checked++;
-      await this.#enforce('handleLLMStart', run, runId, { boundary: 'input', text: prompt });
-    }
-    if (checked === 0) await this.#budgetGate(run, runId);
+  override async handleLLMStart(_llm: Serialized, prompts: string[], ...rest: ModelStartArguments): Promise<void> {
+    await this.#checkPrompts(
+      'handleLLMStart',
+      rest,
+      prompts.map((text) => ({ text })),
+    );
   }
 
-  override async handleChatModelStart(
-    _llm: Serialized,
-    messages: BaseMessage[][],
-    runId: string,
-    parentRunId?: string,
-    _extraParams?: Record<string, unknown>,
-    tags?: string[],
-    metadata?: Record<string, unknown>,
-  ): Promise<void> {
-    const run = this.#start(runId, parentRunId, metadata, tags, modelIdOf(metadata));
-    if (!this.#checks.has('input')) return;
-    let checked = 0;
-    for (const conversation of messages) {
-      // The current turn: the human messages after the last AI message.
-      let start = conversation.length;
-      while (start > 0 && !AIMessage.isInstance(conversation[start - 1])) start--;
-      for (const message of conversation.slice(start)) {
-        if (!HumanMessage.isInstance(message)) continue;
-        const text = contentText(message.content);
-        if (text === '') continue;
-        checked++;
-        await this.#enforce('handleChatModelStart', run, runId, { boundary: 'input', text }, message.id);
-      }
-    }
-    if (checked === 0) await this.#budgetGate(run, runId);
+  override async handleChatModelStart(_llm: Serialized, messages: BaseMessage[][], ...rest: ModelStartArguments): Promise<void> {
+    await this.#checkPrompts('handleChatModelStart', rest, messages.flatMap(currentTurnPrompts));
   }
 
   override async handleLLMEnd(output: LLMResult, runId: string, parentRunId?: string, tags?: string[]): Promise<void> {
@@ -298,6 +263,23 @@ export class PalisadeCallbackHandler extends BaseCallbackHandler {
   }
 
   /** A model call with no prompt text to check still spends: an exhausted budget blocks it. */
+  /** Starts a model run and checks its non-empty prompts; with none to check, the budget still gates the call. */
+  async #checkPrompts(
+    hook: DecisionHook,
+    [runId, parentRunId, , tags, metadata]: ModelStartArguments,
+    prompts: readonly { text: string; messageId?: string | undefined }[],
+  ): Promise<void> {
+    const run = this.#start(runId, parentRunId, metadata, tags, modelIdOf(metadata));
+    if (!this.#checks.has('input')) return;
+    let checked = 0;
+    for (const { text, messageId } of prompts) {
+      if (text === '') continue;
+      checked++;
+      await this.#enforce(hook, run, runId, { boundary: 'input', text }, messageId);
+    }
+    if (checked === 0) await this.#budgetGate(run, runId);
+  }
+
   async #budgetGate(run: RunRecord, runId: string): Promise<void> {
     if (!this.#guard.state) return;
     let exhausted = false;
@@ -309,6 +291,25 @@ export class PalisadeCallbackHandler extends BaseCallbackHandler {
     }
     if (exhausted) await this.#enforce('handleChatModelStart', run, runId, { boundary: 'input', text: '' });
   }
+}
+
+/** What LangChain passes to `handleLLMStart` and `handleChatModelStart` after the model and its input. */
+type ModelStartArguments = [
+  runId: string,
+  parentRunId?: string,
+  extraParams?: Record<string, unknown>,
+  tags?: string[],
+  metadata?: Record<string, unknown>,
+];
+
+/** The prompts of a conversation's current turn: the human messages after the last AI message. */
+function currentTurnPrompts(conversation: BaseMessage[]): { text: string; messageId: string | undefined }[] {
+  let start = conversation.length;
+  while (start > 0 && !AIMessage.isInstance(conversation[start - 1])) start--;
+  return conversation
+    .slice(start)
+    .filter((message) => HumanMessage.isInstance(message))
+    .map((message) => ({ text: contentText(message.content), messageId: message.id }));
 }
 
 function modelIdOf(metadata: Record<string, unknown> | undefined): string | undefined {

@@ -28,19 +28,7 @@ export type PalisadeToolName = (typeof toolNames)[number];
  */
 export const roleTools: Readonly<Record<Role, readonly PalisadeToolName[]>> = {
   admin: toolNames,
-  approver: [
-    'scan',
-    'check_tool_call',
-    'list_pending',
-    'approve',
-    'deny',
-    'check_budget',
-    'health_check',
-    'list_plugins',
-    'explain_policy',
-    'query_audit',
-    'verify_audit',
-  ],
+  approver: toolNames.filter((tool) => tool !== 'reload_policies'),
   viewer: ['list_pending', 'check_budget', 'health_check', 'list_plugins', 'explain_policy', 'query_audit', 'verify_audit'],
   scanner: ['scan', 'check_tool_call', 'check_budget', 'health_check', 'list_plugins'],
 };

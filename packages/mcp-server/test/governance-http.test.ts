@@ -213,6 +213,12 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
   let globexTicket: string;
   let acme: Client;
   let acmeAdmin: Client;
+  /** The tools the cases below have called as an acme key: the last case checks none was left out. */
+  const covered = new Set<string>();
+  const callAs = (client: Client, tool: string, args?: Record<string, unknown>) => {
+    if (client === acme || client === acmeAdmin) covered.add(tool);
+    return call(client, tool, args);
+  };
 
   beforeAll(async () => {
     const globex = await connect(keys.globexScanner);
@@ -227,31 +233,13 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
 
   /** The answer to naming another tenant, identical whether that tenant exists or not. */
   async function expectTenantNotFound(tool: string, args: Record<string, unknown>) {
-    const other = await call(acme, tool, { ...args, tenant: 'globex' });
+    const other = await callAs(acme, tool, { ...args, tenant: 'globex' });
     expect(other.isError, tool).toBe(true);
     expect(errorCode(other), tool).toBe('NOT_FOUND');
     expect(textOf(other), tool).toBe('Tenant "globex" not found.');
-    const nobody = await call(acme, tool, { ...args, tenant: 'no-such-tenant' });
+    const nobody = await callAs(acme, tool, { ...args, tenant: 'no-such-tenant' });
     expect(textOf(nobody).replace('no-such-tenant', 'globex'), tool).toBe(textOf(other));
   }
-
-  it('every tool is covered below', () => {
-    // A guard against adding a tool without a cross-tenant case here.
-    expect(toolNames).toEqual([
-      'scan',
-      'check_tool_call',
-      'reload_policies',
-      'list_pending',
-      'approve',
-      'deny',
-      'check_budget',
-      'health_check',
-      'list_plugins',
-      'explain_policy',
-      'query_audit',
-      'verify_audit',
-    ]);
-  });
 
   it('scan: another tenant is "not found"', async () => {
     await expectTenantNotFound('scan', { text: 'hello' });
@@ -260,7 +248,7 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
   it('check_tool_call: another tenant is "not found"; redeeming its ticket does not work', async () => {
     await expectTenantNotFound('check_tool_call', { tool: 'email.send', arguments: { to: 'boss@globex.example' } });
     await guard.approve(globexTicket, { tenantId: 'globex', approver: 'globex-approver' });
-    const redeemed = await call(acme, 'check_tool_call', {
+    const redeemed = await callAs(acme, 'check_tool_call', {
       tool: 'email.send',
       arguments: { to: 'boss@globex.example' },
       approvalId: globexTicket,
@@ -275,7 +263,7 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
       arguments: { to: 'y@globex.example' },
     });
     const pendingGlobex = (escalated.structuredContent as unknown as Decision).approvalId as string;
-    const own = await call(acme, 'list_pending', {});
+    const own = await callAs(acme, 'list_pending', {});
     const ids = (structured(own).tickets as { id: string; tenantId: string }[]).map((ticket) => ticket.id);
     expect(ids).not.toContain(pendingGlobex);
     expect(own.structuredContent?.tenantId).toBe('acme');
@@ -294,10 +282,10 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
       ['approve', { note: 'sneaky' }],
       ['deny', { reason: 'sneaky' }],
     ] as const) {
-      const theirs = await call(acme, tool, { id: ticket, ...args });
+      const theirs = await callAs(acme, tool, { id: ticket, ...args });
       expect(errorCode(theirs), tool).toBe('NOT_FOUND');
       expect(textOf(theirs), tool).toContain(`No approval "${ticket}" for tenant "acme"`);
-      const unknown = await call(acme, tool, { id: 'apr_00000000000000000000000000000000', ...args });
+      const unknown = await callAs(acme, tool, { id: 'apr_00000000000000000000000000000000', ...args });
       expect(textOf(unknown).replace('apr_00000000000000000000000000000000', ticket)).toBe(textOf(theirs));
       await expectTenantNotFound(tool, { id: ticket, ...args });
     }
@@ -306,7 +294,7 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
 
   it('check_budget: another tenant is "not found"', async () => {
     await expectTenantNotFound('check_budget', {});
-    const own = await call(acme, 'check_budget', {});
+    const own = await callAs(acme, 'check_budget', {});
     expect(own.structuredContent).toMatchObject({ scope: { tenantId: 'acme' } });
   });
 
@@ -316,9 +304,9 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
 
   it('query_audit: another tenant and "*" are "not found"; its own receipts hold nothing of globex', async () => {
     await expectTenantNotFound('query_audit', {});
-    const star = await call(acme, 'query_audit', { tenant: '*' });
+    const star = await callAs(acme, 'query_audit', { tenant: '*' });
     expect(textOf(star)).toBe('Tenant "*" not found.');
-    const own = await call(acme, 'query_audit', { limit: 1000 });
+    const own = await callAs(acme, 'query_audit', { limit: 1000 });
     const rows = own.structuredContent?.receipts as { tenantId: string }[];
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((row) => row.tenantId === 'acme')).toBe(true);
@@ -326,17 +314,17 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
   });
 
   it('verify_audit: a tenant key learns whether the chain holds, not how many receipts it has', async () => {
-    const result = await call(acme, 'verify_audit');
+    const result = await callAs(acme, 'verify_audit');
     expect(result.structuredContent).toEqual({ ok: true });
-    const byAdmin = await call(acmeAdmin, 'verify_audit');
+    const byAdmin = await callAs(acmeAdmin, 'verify_audit');
     expect(byAdmin.structuredContent).toMatchObject({ ok: true, receipts: expect.any(Number), lastHash: expect.any(String) });
   });
 
   it('health_check and list_plugins: hold no tenant data, and no file paths or errors for a tenant key', async () => {
-    const health = await call(acme, 'health_check');
+    const health = await callAs(acme, 'health_check');
     expect(health.structuredContent).toMatchObject({ status: 'ok', store: { status: 'ok' }, audit: { status: 'ok' } });
     expect(health.structuredContent?.audit).not.toHaveProperty('lastSeq');
-    const plugins = await call(acme, 'list_plugins');
+    const plugins = await callAs(acme, 'list_plugins');
     for (const result of [health, plugins]) {
       const text = JSON.stringify(result);
       expect(text).not.toContain('globex');
@@ -345,19 +333,19 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
   });
 
   it("reload_policies: only an admin reloads (the configuration is every tenant's)", async () => {
-    const byApprover = await call(acme, 'reload_policies');
+    const byApprover = await callAs(acme, 'reload_policies');
     expect(textOf(byApprover)).toMatch(/Tool reload_policies not found/);
-    const byAdmin = await call(acmeAdmin, 'reload_policies');
+    const byAdmin = await callAs(acmeAdmin, 'reload_policies');
     expect(byAdmin.structuredContent).toMatchObject({ ok: true, version: guard.policyVersion });
   });
 
   it('an admin key may act for another tenant', async () => {
-    const result = await call(acmeAdmin, 'list_pending', { tenant: 'globex' });
+    const result = await callAs(acmeAdmin, 'list_pending', { tenant: 'globex' });
     expect(result.structuredContent?.tenantId).toBe('globex');
   });
 
   it("records each refused attempt under the caller's own tenant, with the tenant it asked for", async () => {
-    const result = await call(acmeAdmin, 'query_audit', { kind: 'mcp.tool_call', limit: 1000 });
+    const result = await callAs(acmeAdmin, 'query_audit', { kind: 'mcp.tool_call', limit: 1000 });
     const attempts = (structured(result).receipts as { tenantId: string; receipt: Record<string, unknown> }[]).filter(
       (row) => row.receipt.requestedTenant === 'globex' && row.receipt.keyId === 'acme-approver',
     );
@@ -365,6 +353,11 @@ describe('a key of tenant acme against tenant globex, for every tool', () => {
       new Set(['scan', 'check_tool_call', 'list_pending', 'approve', 'deny', 'check_budget', 'explain_policy', 'query_audit']),
     );
     expect(attempts.every((row) => row.tenantId === 'acme' && row.receipt.outcome === 'NOT_FOUND')).toBe(true);
+  });
+
+  it('every tool has a case above', () => {
+    // A guard against adding a tool without a cross-tenant case here.
+    expect(toolNames.filter((tool) => !covered.has(tool))).toEqual([]);
   });
 });
 

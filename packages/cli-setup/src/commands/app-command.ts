@@ -2,6 +2,7 @@ import { CliError } from '../cli-error.js';
 import type { OutputFormat } from '../command-context.js';
 import { applyEdit } from './apply-edit.js';
 import { outputOption, type RegisterOptions } from './command-types.js';
+import { registerPerTenantListCommand } from './per-tenant-list-command.js';
 import { explainScope, requireTenant } from './tenant-command.js';
 
 export function registerAppCommand({ program, context, run }: RegisterOptions): void {
@@ -31,41 +32,28 @@ export function registerAppCommand({ program, context, run }: RegisterOptions): 
       ),
     );
 
-  app
-    .command('list')
-    .description('list apps, of one tenant or of all')
-    .option('-t, --tenant <id>', 'only this tenant')
-    .addOption(outputOption())
-    .action(
-      run((options: { tenant?: string; output: OutputFormat }) => {
-        const config = context.readConfig();
-        const tenants =
-          options.tenant !== undefined
-            ? [[options.tenant, requireTenant(config, options.tenant)] as const]
-            : Object.entries(config.loaded.config.tenants);
-        const rows = tenants.flatMap(([tenantId, tenant]) =>
-          Object.entries(tenant.apps).map(([id, definition]) => ({
-            tenant: tenantId,
-            id,
-            name: definition.name,
-            defaultPolicy: definition.default_policy,
-            shadowPolicy: definition.shadow_policy,
-            effectivePolicy: definition.default_policy ?? tenant.default_policy ?? config.compiled.defaults.policy,
-          })),
-        );
-        context.printRows(
-          rows,
-          [
-            { header: 'TENANT', value: (row) => row.tenant },
-            { header: 'APP', value: (row) => row.id },
-            { header: 'NAME', value: (row) => row.name ?? '' },
-            { header: 'POLICY', value: (row) => (row.defaultPolicy ? row.defaultPolicy : `(${row.effectivePolicy})`) },
-          ],
-          options.output,
-        );
-        return 0;
-      }),
-    );
+  registerPerTenantListCommand(
+    app,
+    { context, run },
+    {
+      description: 'list apps, of one tenant or of all',
+      rowsOf: (tenantId, tenant, config) =>
+        Object.entries(tenant.apps).map(([id, definition]) => ({
+          tenant: tenantId,
+          id,
+          name: definition.name,
+          defaultPolicy: definition.default_policy,
+          shadowPolicy: definition.shadow_policy,
+          effectivePolicy: definition.default_policy ?? tenant.default_policy ?? config.compiled.defaults.policy,
+        })),
+      columns: [
+        { header: 'TENANT', value: (row) => row.tenant },
+        { header: 'APP', value: (row) => row.id },
+        { header: 'NAME', value: (row) => row.name ?? '' },
+        { header: 'POLICY', value: (row) => (row.defaultPolicy ? row.defaultPolicy : `(${row.effectivePolicy})`) },
+      ],
+    },
+  );
 
   app
     .command('show')

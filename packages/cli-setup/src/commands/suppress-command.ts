@@ -1,8 +1,7 @@
 import { Option } from 'commander';
-import type { OutputFormat } from '../command-context.js';
 import { applyEdit } from './apply-edit.js';
-import { outputOption, type RegisterOptions } from './command-types.js';
-import { requireTenant } from './tenant-command.js';
+import type { RegisterOptions } from './command-types.js';
+import { registerPerTenantListCommand } from './per-tenant-list-command.js';
 
 interface AddOptions {
   tenant: string;
@@ -52,45 +51,33 @@ export function registerSuppressCommand({ program, context, run }: RegisterOptio
       ),
     );
 
-  suppress
-    .command('list')
-    .description('list suppressions, of one tenant or of all')
-    .option('-t, --tenant <id>', 'only this tenant')
-    .addOption(outputOption())
-    .action(
-      run((options: { tenant?: string; output: OutputFormat }) => {
-        const config = context.readConfig();
-        const tenants =
-          options.tenant !== undefined
-            ? [[options.tenant, requireTenant(config, options.tenant)] as const]
-            : Object.entries(config.loaded.config.tenants);
+  registerPerTenantListCommand(
+    suppress,
+    { context, run },
+    {
+      description: 'list suppressions, of one tenant or of all',
+      rowsOf: (tenantId, tenant) => {
         const now = Date.now();
-        const rows = tenants.flatMap(([tenantId, tenant]) =>
-          tenant.suppressions.map((item) => ({
-            tenant: tenantId,
-            rule: item.rule,
-            app: item.app,
-            action: item.action,
-            reason: item.reason,
-            expires: item.expires,
-            expired: item.expires !== undefined && Date.parse(item.expires) <= now,
-          })),
-        );
-        context.printRows(
-          rows,
-          [
-            { header: 'TENANT', value: (row) => row.tenant },
-            { header: 'RULE', value: (row) => row.rule },
-            { header: 'APP', value: (row) => row.app ?? '(all)' },
-            { header: 'ACTION', value: (row) => row.action },
-            { header: 'EXPIRES', value: (row) => (row.expires ? `${row.expires}${row.expired ? ' (expired)' : ''}` : '') },
-            { header: 'REASON', value: (row) => row.reason },
-          ],
-          options.output,
-        );
-        return 0;
-      }),
-    );
+        return tenant.suppressions.map((item) => ({
+          tenant: tenantId,
+          rule: item.rule,
+          app: item.app,
+          action: item.action,
+          reason: item.reason,
+          expires: item.expires,
+          expired: item.expires !== undefined && Date.parse(item.expires) <= now,
+        }));
+      },
+      columns: [
+        { header: 'TENANT', value: (row) => row.tenant },
+        { header: 'RULE', value: (row) => row.rule },
+        { header: 'APP', value: (row) => row.app ?? '(all)' },
+        { header: 'ACTION', value: (row) => row.action },
+        { header: 'EXPIRES', value: (row) => (row.expires ? `${row.expires}${row.expired ? ' (expired)' : ''}` : '') },
+        { header: 'REASON', value: (row) => row.reason },
+      ],
+    },
+  );
 
   suppress
     .command('remove')

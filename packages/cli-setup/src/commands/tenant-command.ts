@@ -5,7 +5,7 @@ import { structuralEnv } from '../config/structural-env.js';
 import { applyEdit } from './apply-edit.js';
 import { outputOption, type RegisterOptions } from './command-types.js';
 
-type TenantDefinition = ReadConfig['loaded']['config']['tenants'][string];
+export type TenantDefinition = ReadConfig['loaded']['config']['tenants'][string];
 
 /** The tenant `id` of a configuration, or NOT_FOUND naming the tenants there are. */
 export function requireTenant(config: ReadConfig, id: string): TenantDefinition {

@@ -17,7 +17,14 @@ export function globToRegExp(glob: string): RegExp {
   return regex;
 }
 
-/** Whether `name` matches any of the globs. */
+/**
+ * Whether `name` matches any of the globs (`*` any run of characters, `?` one character; every
+ * other character stands for itself). The matching rules use for `match.tool` and `rule_id`.
+ *
+ * @example
+ * matchesAnyGlob(['email.*', 'shell'], 'email.send') // true
+ * matchesAnyGlob(['db.?et'], 'db.delete') // false
+ */
 export function matchesAnyGlob(globs: readonly string[], name: string): boolean {
   return globs.some((glob) => (glob.includes('*') || glob.includes('?') ? globToRegExp(glob).test(name) : glob === name));
 }

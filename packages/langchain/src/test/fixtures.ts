@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tool } from '@langchain/core/tools';
 import { createGuard, createMemoryStore, type Decision, type Guard } from '@palisade/core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { z } from 'zod';
 import type { DecisionContext } from '../evaluate-event.js';
 
@@ -156,4 +156,29 @@ export async function pendingTicket(guard: Guard, tenantId = 'acme') {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error('no pending approval ticket appeared');
+}
+
+/**
+ * Closes, after each test, the guards a test file opens: `const track = trackGuards();` at the top
+ * of the file, then `track(memoryGuard())` in a test.
+ */
+export function trackGuards(): <T extends Guard>(guard: T) => T {
+  const guards: Guard[] = [];
+  afterEach(async () => {
+    for (const guard of guards.splice(0)) await guard.close();
+  });
+  return (guard) => {
+    guards.push(guard);
+    return guard;
+  };
+}
+
+/** The error `promise` rejects with; the test fails when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
 }

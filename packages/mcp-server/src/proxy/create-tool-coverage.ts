@@ -1,4 +1,4 @@
-import { type CompiledConfig, compileConfig, type Guard, loadConfig, PalisadeError, type Scope } from '@palisade/core';
+import { type CompiledConfig, compileConfig, type Guard, loadConfig, matchesAnyGlob, PalisadeError, type Scope } from '@palisade/core';
 
 /** Whether some policy rule names a tool. */
 export interface ToolCoverage {
@@ -106,22 +106,5 @@ export function createToolCoverage(options: ToolCoverageOptions): ToolCoverage {
 function namesTool(rule: CompiledRule, tool: string): boolean {
   if (!rule.tools) return false;
   if (rule.boundaries && !rule.boundaries.has('tool_call')) return false;
-  return rule.tools.some((glob) => globMatches(glob, tool));
-}
-
-const globCache = new Map<string, RegExp>();
-
-/** `*` any run of characters, `?` one character; the same globs core matches tool names with. */
-export function globMatches(glob: string, name: string): boolean {
-  if (!glob.includes('*') && !glob.includes('?')) return glob === name;
-  let regex = globCache.get(glob);
-  if (!regex) {
-    const source = glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    regex = new RegExp(`^${source}$`, 's');
-    if (globCache.size < 1000) globCache.set(glob, regex);
-  }
-  return regex.test(name);
+  return matchesAnyGlob(rule.tools, tool);
 }

@@ -3,11 +3,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGuard, createMemoryStore, type Guard } from '@palisade/core';
+import { createGuard, createMemoryStore, type Decision, type Guard } from '@palisade/core';
 import * as ai6 from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import * as ai7 from 'ai-v7';
 import { MockLanguageModelV4 } from 'ai-v7/test';
+import { afterEach } from 'vitest';
+import type { DecisionInfo } from '../types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the two SDKs' option and result types differ; tests read the shared fields.
 export type Loose = any;
@@ -209,7 +211,29 @@ export function sqliteGuard(config: string = testConfig): { guard: Guard; cleanu
   };
 }
 
+/**
+ * Guards with real SQLite state, each closed and its folder removed after the test that made it.
+ * Call once in a suite (it registers the `afterEach`), then `withSqlite()` in a test.
+ */
+export function sqliteGuards(config: string = testConfig): () => Guard {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  return () => {
+    const { guard, cleanup } = sqliteGuard(config);
+    cleanups.push(cleanup);
+    return guard;
+  };
+}
+
 /** A guard without state: escalations have no ticket, budgets are not enforced. */
 export function statelessGuard(config: string = testConfig): Guard {
   return createGuard({ config });
+}
+
+/** Collects the decisions an adapter reports through `onDecision`, with their context. */
+export function recorder() {
+  const seen: { decision: Decision; info: DecisionInfo }[] = [];
+  return { seen, onDecision: (decision: Decision, info: DecisionInfo) => seen.push({ decision, info }) };
 }
