@@ -38,7 +38,7 @@ export interface AuditFile {
  * When a rotated file exists both plain and gzipped (compression was interrupted after the rename)
  * the gzipped one is listed: it is renamed into place only once complete and synced.
  *
- * @example for (const file of listAuditFiles(directory)) console.log(file.name);
+ * @example for (const file of listAuditFiles(directory)) names.push(file.name);
  */
 export function listAuditFiles(directory: string): AuditFile[] {
   let names: string[];

@@ -49,7 +49,7 @@ export interface AuditVerification {
  *
  * @example
  * const result = await verifyAudit({ directory: '.palisade/audit', index: store });
- * if (!result.ok) console.error(`${result.firstProblem.file}:${result.firstProblem.line} ${result.firstProblem.problem}`);
+ * if (!result.ok) report(`${result.firstProblem.file}:${result.firstProblem.line} ${result.firstProblem.problem}`);
  */
 export async function verifyAudit(options: VerifyAuditOptions): Promise<AuditVerification> {
   const { directory, index } = options;

@@ -337,7 +337,7 @@ export interface RunConformanceCaseOptions {
  * @example
  * for (const testCase of loadConformanceCases()) {
  *   const result = await runConformanceCase(testCase, evaluateWithGuard);
- *   if (!result.ok) console.error(testCase.file, testCase.name, result.mismatches);
+ *   if (!result.ok) report(testCase.file, testCase.name, result.mismatches);
  * }
  */
 export async function runConformanceCase(

@@ -8,7 +8,7 @@ const symbol: unique symbol = Symbol.for('palisade.error.audit-locked');
  *
  * @example
  * try { openAuditLog({ directory }) }
- * catch (error) { if (AuditLockedError.isInstance(error)) console.error(`held by pid ${error.pid}`) }
+ * catch (error) { if (AuditLockedError.isInstance(error)) report(`held by pid ${error.pid}`) }
  */
 export class AuditLockedError extends PalisadeError {
   readonly [symbol] = true;

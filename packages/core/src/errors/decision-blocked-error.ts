@@ -9,7 +9,7 @@ const symbol: unique symbol = Symbol.for('palisade.error.decision-blocked');
  *
  * @example
  * try { await generateText({ model, prompt }) }
- * catch (error) { if (DecisionBlockedError.isInstance(error)) console.log(error.decision.reason) }
+ * catch (error) { if (DecisionBlockedError.isInstance(error)) return { refused: error.decision.reason } }
  */
 export class DecisionBlockedError extends PalisadeError {
   readonly [symbol] = true;

@@ -20,7 +20,7 @@ export interface StoreFailedErrorOptions {
  *
  * @example
  * try { openSqliteStore({ path: './palisade.db' }) }
- * catch (error) { if (StoreFailedError.isInstance(error)) console.error(error.location, error.message) }
+ * catch (error) { if (StoreFailedError.isInstance(error)) report(error.location, error.message) }
  */
 export class StoreFailedError extends PalisadeError {
   readonly [symbol] = true;

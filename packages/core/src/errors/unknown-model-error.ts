@@ -10,7 +10,7 @@ const symbol: unique symbol = Symbol.for('palisade.error.unknown-model');
  *
  * @example
  * try { prices.cost({ model: 'my-finetune', inputTokens: 10, outputTokens: 5 }) }
- * catch (error) { if (UnknownModelError.isInstance(error)) console.error(`no price for ${error.model}`) }
+ * catch (error) { if (UnknownModelError.isInstance(error)) report(`no price for ${error.model}`) }
  */
 export class UnknownModelError extends PalisadeError {
   readonly [symbol] = true;
