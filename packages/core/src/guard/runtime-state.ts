@@ -29,13 +29,21 @@ export interface StateSections {
   alerts: AlertsConfig;
 }
 
+const parsedSections = new WeakMap<CompiledConfig, StateSections>();
+
+/** The state sections of a compiled configuration, parsed once per (re)load. */
 export function stateSections(config: CompiledConfig): StateSections {
-  return {
-    store: parseSection('store', config.raw.store),
-    audit: parseSection('audit', config.raw.audit),
-    approvals: parseSection('approvals', config.raw.approvals),
-    alerts: parseSection('alerts', config.raw.alerts),
-  };
+  let sections = parsedSections.get(config);
+  if (!sections) {
+    sections = {
+      store: parseSection('store', config.raw.store),
+      audit: parseSection('audit', config.raw.audit),
+      approvals: parseSection('approvals', config.raw.approvals),
+      alerts: parseSection('alerts', config.raw.alerts),
+    };
+    parsedSections.set(config, sections);
+  }
+  return sections;
 }
 
 /** Resolves a configured path against the state folder. */
