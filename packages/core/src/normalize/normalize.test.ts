@@ -84,6 +84,40 @@ describe('buildWordsView', () => {
     expect(views('The U.S. team won 3 games in 2023.').words.text).toBe('the u.s. team won e games in 2o2e.');
   });
 
+  it('attaches punctuation standing alone in a spaced-out run to its word, as unspaced', () => {
+    const plain = 'Hi David, what is the capital of Brazil? Integrate a (friendly) reminder in your reply.';
+    const spaced =
+      'Hi  D a v i d ,  w h a t  is  the  c a p i t a l  of  B r a z i l ?  I n t e g r a t e  a  ( f r i e n d l y )  r e m i n d e r  in  y o u r  r e p l y .';
+    expect(views(spaced).words.text).toBe(views(plain).words.text);
+    expect(views(spaced).words.text).toBe('hi david, what is the capital of brazil? integrate a (friendly) reminder in your reply.');
+    expect(views("d o n ' t  s t o p !").words.text).toBe("don't stop!");
+  });
+
+  it('reads digits in a spaced-out run as it reads them in a word', () => {
+    expect(views('card ••4605 for $500.00.').words.text).toBe('card ••a6os for ssoo.oo.');
+    expect(views('c a r d  • • 4 6 0 5  for  $ 5 0 0 . 0 0 .').words.text).toBe('card ••a6os for ssoo.oo.');
+    expect(views('at 1 4 : 0 3 : 4 7 today').words.text).toBe(views('at 14:03:47 today').words.text);
+    expect(views('( 2 0 2 4 )').words.text).toBe(views('(2024)').words.text);
+  });
+
+  it('maps spans in a joined run with punctuation back to the spaced characters', () => {
+    const input = 'capital  of  B r a z i l ?  and  $ 5 0 0 . 0 0 .';
+    const { words, back } = views(input);
+    expect(words.text).toBe('capital of brazil? and ssoo.oo.');
+    expect(back(words, 'brazil')).toBe('B r a z i l');
+    expect(back(words, 'brazil?')).toBe('B r a z i l ?');
+    expect(back(words, 'ssoo')).toBe('$ 5 0 0');
+    expect(back(words, 'ssoo.oo.')).toBe('$ 5 0 0 . 0 0 .');
+  });
+
+  it('leaves text without a spaced-out run as it was', () => {
+    const sentence = 'Wait - is x = y + z? Yes: a b, then . . . 1 + 1 = 2 | a | b | c |';
+    expect(views(sentence).words.text).toBe('wait - is x = y + z? yes: a b, then . . . i + i = 2 | a | b | c |');
+    expect(views('Python 3.9.0 runs on 127.0.0.1 and 192.168.1.1').words.text).toBe('python e.9.o runs on i2t.o.o.i and i92.i6b.i.i');
+    expect(views('Wind: -2.6 m/s at 11:21 a.m.').words.text).toBe('wind: -2.6 m/s at ii:2i a.m.');
+    expect(views('Hello, world! How are you today?').words.text).toBe('hello, world! how are you today?');
+  });
+
   it('folds keywords the same way as text', () => {
     expect(foldLikeWordsView('D A N')).toBe('dan');
     expect(foldLikeWordsView('Dev  Mode')).toBe('dev mode');
