@@ -25,7 +25,27 @@ const entityPattern = /(?:&(?:#\d{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z]{2,8});[^&\
 const morsePattern = /(?<![\w.-])[.-]{1,7}(?:(?: | \/ )[.-]{1,7}){2,}(?![\w.-])/g;
 const framedAscii85Pattern = /<~[!-u\s]{4,}~>/g;
 const colonHex = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){7,}$/;
-const rot13Markers = [' gur ', ' naq ', ' lbh ', ' vf ', 'vtaber', 'Vtaber', 'cerivbhf', 'vafgehpgvbaf'];
+// ROT13 of common English words (the, and, you, is, your, to, of, for, with, that, this) and of
+// injection vocabulary; plain English rarely holds several of them.
+const rot13Markers = [
+  ' gur ',
+  ' naq ',
+  ' lbh ',
+  ' vf ',
+  ' lbhe ',
+  ' gb ',
+  ' bs ',
+  ' sbe ',
+  ' jvgu ',
+  ' gung ',
+  ' guvf ',
+  'vtaber',
+  'Vtaber',
+  'cerivbhf',
+  'vafgehpgvbaf',
+];
+/** Distinct markers from which a long text is read as ROT13 as a whole (a ROT13 document, lines and all). */
+const rot13WholeTextMarkers = 4;
 const rot13Line = /[^\n]{8,2000}/g;
 
 /** The engine's own segment patterns, for the ReDoS gate. */
@@ -195,12 +215,22 @@ export function findEncodedSegments(text: string, options: FindSegmentsOptions):
   if (options.rot13 === false) return segments;
   if (text.length <= options.rot13WholeTextLength) {
     add('rot13', 0, text.length, rot13(text));
-  } else if (rot13Markers.some((marker) => text.includes(marker))) {
+  } else {
+    const markers = rot13Markers.filter((marker) => text.includes(marker)).length;
+    if (markers === 0) return segments;
+    const lines: [number, string][] = [];
     each(rot13Line, (line, start) => {
-      const decoded = rot13(line);
-      const markers = rot13Markers.filter((marker) => line.includes(marker)).length;
-      return markers >= 2 ? add('rot13', start, start + line.length, decoded) : true;
+      if (rot13Markers.filter((marker) => line.includes(marker)).length >= 2) lines.push([start, line]);
+      return lines.length <= 1;
     });
+    // One ROT13 line in plain text is decoded alone; several, or markers spread over the text with
+    // no line standing out, make a ROT13 document, decoded whole (its lines keep their context).
+    if (lines.length >= 2 || (lines.length === 0 && markers >= rot13WholeTextMarkers)) {
+      if (text.length <= options.maxDecodedLength) add('rot13', 0, text.length, rot13(text));
+    } else if (lines.length === 1) {
+      const [start, line] = lines[0] as [number, string];
+      add('rot13', start, start + line.length, rot13(line));
+    }
   }
   return segments;
 }
