@@ -33,16 +33,28 @@ const argument = (name, fallback) => {
 };
 const dataFile = resolve(argument('--data', join(root, '../shared/eval/data/dev.jsonl')));
 const seed = 20240611;
-const windows = { injection: { length: 768, stride: 384 }, jailbreak: { length: 1536, stride: 768 } };
+// The injection head reads sentences (an injected instruction is one sentence of an email or a
+// page), the jailbreak head long windows (a jailbreak is a whole prompt's framing).
+const windows = { injection: { unit: 'sentence', length: 768, stride: 384 }, jailbreak: { unit: 'window', length: 1536, stride: 768 } };
 const targetFpr = 0.01;
+const tprSlack = 0.02;
 const lambdas = [3e-6, 1e-5, 3e-5, 1e-4];
 const epochs = 12;
 
 const { buildTextView } = await import(join(core, 'dist/normalize/text-view.js'));
 const { buildWordsView } = await import(join(core, 'dist/normalize/words-view.js'));
-const { createFeatureBuffer, denseCount, extractFeatures, featureSettings } = await import(
-  join(core, 'dist/detect/classifier/hashed-features.js')
-);
+const {
+  createTextFeatures,
+  denseCount,
+  denseFeatures,
+  extractText,
+  featureSettings,
+  forEachBucket,
+  forEachUnit,
+  forEachWindow,
+  gramCounts,
+  wordIndexAfter,
+} = await import(join(core, 'dist/detect/classifier/hashed-features.js'));
 const { encodeModelFile } = await import(join(core, 'dist/detect/classifier/model-file.js'));
 const { createPromptAttackClassifier } = await import(join(core, 'dist/detect/classifier/prompt-attack-classifier.js'));
 
@@ -205,33 +217,31 @@ function labelFor(row, head) {
 
 // ---------------------------------------------------------------- features
 const dimension = 1 << featureSettings.hashBits;
-const buffer = createFeatureBuffer(windows.jailbreak.length);
+const textFeatures = createTextFeatures();
 const accumulator = new Float64Array(dimension);
+const denseScratch = new Float64Array(denseCount);
 
-/** The windows the runtime scores for a head (see prompt-attack-classifier.ts), as [start, end] pairs. */
-function windowsOf(length, chunk) {
-  if (length <= chunk.length) return [[0, length]];
-  const windows = [];
-  for (let start = 0; ; start += chunk.stride) {
-    const end = Math.min(length, start + chunk.length);
-    windows.push([end - chunk.length, end]);
-    if (end === length) break;
-  }
-  return windows;
+/** The ranges the runtime scores for a head (see prompt-attack-classifier.ts), as [start, end] pairs; after extractText. */
+function rangesOf(head) {
+  const ranges = [];
+  const visit = (start, end) => ranges.push([start, end]);
+  if (windows[head].unit === 'sentence') forEachUnit(textFeatures, windows[head], visit);
+  else forEachWindow(textFeatures.length, windows[head], visit);
+  return ranges;
 }
 
-/** Sparse features of one window: sorted unique buckets, their values, and the dense features. */
-function sparseOf(words, start, end) {
-  extractFeatures(words, start, end, buffer);
-  const { buckets, charGrams, wordGrams, dense } = buffer;
+/** Sparse features of one range: sorted unique buckets, their values, and the dense features; after extractText. */
+function sparseOf(start, end) {
+  const firstWord = wordIndexAfter(textFeatures, start);
+  const endWord = wordIndexAfter(textFeatures, end);
+  const [charGrams, wordGrams] = gramCounts(textFeatures, start, end, firstWord, endWord);
   const charNorm = charGrams > 0 ? 1 / Math.sqrt(charGrams) : 0;
   const wordNorm = wordGrams > 0 ? 1 / Math.sqrt(wordGrams) : 0;
   const touched = [];
-  for (let index = 0; index < charGrams + wordGrams; index++) {
-    const bucket = buckets[index];
+  forEachBucket(textFeatures, start, end, (bucket, character) => {
     if (accumulator[bucket] === 0) touched.push(bucket);
-    accumulator[bucket] += index < charGrams ? charNorm : wordNorm;
-  }
+    accumulator[bucket] += character ? charNorm : wordNorm;
+  });
   touched.sort((a, b) => a - b);
   const indices = Int32Array.from(touched);
   const values = new Float64Array(touched.length);
@@ -239,15 +249,20 @@ function sparseOf(words, start, end) {
     values[index] = accumulator[bucket];
     accumulator[bucket] = 0;
   });
-  return { indices, values, dense: Float64Array.from(dense) };
+  denseFeatures(textFeatures, start, end, firstWord, endWord, denseScratch);
+  return { indices, values, dense: Float64Array.from(denseScratch) };
 }
 
 const started = performance.now();
 for (const row of rows) {
   if (row.side === 'validation') continue;
   if (heads.every((head) => labelFor(row, head) === undefined)) continue;
+  extractText(row.words, textFeatures);
   row.examples = Object.fromEntries(
-    heads.map((head) => [head, windowsOf(row.words.length, windows[head]).map(([start, end]) => sparseOf(row.words, start, end))]),
+    heads.map((head) => [
+      head,
+      rangesOf(head).map(([start, end]) => ({ ...sparseOf(start, end), key: row.words.slice(start, end).trim() })),
+    ]),
   );
 }
 console.error(`features: ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -283,10 +298,10 @@ function train(examples, lambda, trainSeed) {
     for (const index of order) {
       const example = examples[index];
       const y = example.y;
-      if (example.bag && warm) {
-        for (const x of example.bag) step = sgdStep(x, y, step);
-        continue;
-      }
+      // Warm start on single-instance rows only: the first model then ranks an instruction above
+      // the carrier text around it (an email's own sentences look like the clean rows), so the
+      // highest-scoring instance of a bag is the attack when multiple-instance training begins.
+      if (example.bag && warm) continue;
       let x = example.x;
       if (example.bag) {
         let best = Number.NEGATIVE_INFINITY;
@@ -298,14 +313,14 @@ function train(examples, lambda, trainSeed) {
       step = sgdStep(x, y, step);
     }
   }
-  function sgdStep(x, y, step) {
+  function sgdStep(x, y, step, share = 1) {
     const eta = eta0 / (1 + lambda * eta0 * step);
     step++;
     let dot = 0;
     for (let k = 0; k < x.indices.length; k++) dot += weights[x.indices[k]] * x.values[k];
     let margin = bias + scale * dot;
     for (let k = 0; k < denseCount; k++) margin += dense[k] * x.dense[k];
-    const gradient = (sigmoid(margin) - y) * weightOf[y];
+    const gradient = (sigmoid(margin) - y) * weightOf[y] * share;
     scale *= 1 - eta * lambda;
     const update = (eta * gradient) / scale;
     for (let k = 0; k < x.indices.length; k++) weights[x.indices[k]] -= update * x.values[k];
@@ -326,13 +341,26 @@ function train(examples, lambda, trainSeed) {
  * windows are all positives for the first epochs, then only its highest-scoring window (multiple
  * instance learning: the runtime takes the max over windows, and an injection sits in one place).
  */
-function examplesFor(head, sideName) {
+function examplesFor(head, sideName, keep = () => true) {
+  // The multiple-instance assumption: a negative row holds only negative instances, so an instance
+  // of a positive row that also occurs in a negative row (the carrier email around an injection)
+  // is not a candidate for the attack.
+  const negativeKeys = new Set();
+  for (const row of rows) {
+    if (row.side === sideName && row.examples && keep(row) && labelFor(row, head) === 0) {
+      for (const x of row.examples[head]) negativeKeys.add(x.key);
+    }
+  }
   const examples = [];
   for (const row of rows) {
-    if (row.side !== sideName || !row.examples) continue;
+    if (row.side !== sideName || !row.examples || !keep(row)) continue;
     const y = labelFor(row, head);
     if (y === undefined) continue;
-    const bag = row.examples[head];
+    let bag = row.examples[head];
+    if (y === 1 && bag.length > 1) {
+      const candidates = bag.filter((x) => !negativeKeys.has(x.key));
+      if (candidates.length > 0) bag = candidates;
+    }
     if (y === 0 || bag.length === 1) for (const x of bag) examples.push({ x, y });
     else examples.push({ bag, y });
   }
@@ -367,16 +395,20 @@ function encode(models, calibration) {
   const { weights, scales } = quantise(models);
   const header = {
     format: 'palisade-prompt-attack-classifier',
-    version: 1,
+    version: 2,
     hashBits: featureSettings.hashBits,
     charGramMin: featureSettings.charGramMin,
     charGramMax: featureSettings.charGramMax,
     wordGramMax: featureSettings.wordGramMax,
     tailLength: featureSettings.tailLength,
+    documentSentences: featureSettings.documentSentences,
+    documentLength: featureSettings.documentLength,
+    unitMin: featureSettings.unitMin,
     denseNames: [...featureSettings.denseNames],
     heads: heads.map((name, index) => ({
-      window: windows[name],
       name,
+      unit: windows[name].unit,
+      window: { length: windows[name].length, stride: windows[name].stride },
       bias: round(models[index].bias),
       scale: scales[index],
       dense: models[index].dense.map(round),
@@ -467,18 +499,58 @@ for (const [headIndex, head] of heads.entries()) {
   chosen[head] = { lambda: best.lambda, calibrationTpr: round(best.tpr), trainExamples: examples.length };
 }
 
+// Out-of-fold margins of the train rows (5 folds by source group, each scored by a model trained
+// on the other four), pooled with the calibration slice's margins from the final model: Platt
+// scaling and the threshold are fitted on ~5x more negatives than the slice alone holds, so one
+// unusual benign row does not decide the threshold.
+const folds = 5;
+const foldOf = (row) => Number.parseInt(createHash('sha1').update(row.group).digest('hex').slice(0, 8), 16) % folds;
+const outOfFold = heads.map((head, headIndex) => {
+  const pooled = [];
+  for (let fold = 0; fold < folds; fold++) {
+    const model = train(
+      examplesFor(head, 'train', (row) => foldOf(row) !== fold),
+      chosen[head].lambda,
+      seed + headIndex,
+    );
+    for (const row of rowsFor(head, 'train')) {
+      if (foldOf(row) !== fold || !row.examples) continue;
+      let best = Number.NEGATIVE_INFINITY;
+      for (const x of row.examples[head]) best = Math.max(best, marginOf(model, x));
+      pooled.push({ margin: best, label: labelFor(row, head) });
+    }
+  }
+  return pooled;
+});
+
 // Calibrate the quantised model exactly as it runs: margins from the runtime scorer.
 const uncalibrated = createPromptAttackClassifier(encode(models));
 const calibration = heads.map((head, index) => {
   const slice = rowsFor(head, 'calibration');
-  const margins = slice.map((row) => uncalibrated.margins(row.words)[index]);
-  const labels = slice.map((row) => labelFor(row, head));
-  const platt = fitPlatt(margins, labels);
-  const probabilities = margins.map((margin) => sigmoid(platt.a * margin + platt.b));
-  const boundary = thresholdFor(probabilities.filter((_, row) => slice[row].label === 0));
+  const pooled = [
+    ...outOfFold[index],
+    ...slice.map((row) => ({ margin: uncalibrated.margins(row.words)[index], label: labelFor(row, head) })),
+  ];
+  const platt = fitPlatt(
+    pooled.map(({ margin }) => margin),
+    pooled.map(({ label }) => label),
+  );
+  const boundary = thresholdFor(pooled.filter(({ label }) => label === 0).map(({ margin }) => sigmoid(platt.a * margin + platt.b)));
   // Fire strictly above the highest allowed negative: the next representable step up.
-  const threshold = Math.min(0.999, Math.max(0.5, boundary + 1e-6));
-  return { platt, threshold: round(threshold), calibrationRows: slice.length };
+  const floor = Math.min(0.999, Math.max(0.5, boundary + 1e-6));
+  // Then move up while it costs at most one point of pooled TPR: benign text unlike anything in
+  // the pool (the held-out set's) gets a margin of safety where the positives allow it.
+  const positives = pooled
+    .filter(({ label }) => label === 1)
+    .map(({ margin }) => sigmoid(platt.a * margin + platt.b))
+    .sort((a, b) => a - b);
+  const tprAt = (value) => positives.filter((probability) => probability >= value).length / Math.max(1, positives.length);
+  const allowedTpr = tprAt(floor) - tprSlack;
+  let threshold = floor;
+  for (const candidate of positives) {
+    if (candidate > threshold && candidate <= 0.999 && tprAt(candidate) >= allowedTpr) threshold = candidate;
+  }
+  return { platt, threshold: round(threshold), floor: round(floor), pooledTpr: round(tprAt(threshold)), calibrationRows: pooled.length };
 });
 const bytes = encode(models, calibration);
 const classifier = createPromptAttackClassifier(bytes);
@@ -564,7 +636,7 @@ const manifest = {
   features: { ...featureSettings, denseNames: [...featureSettings.denseNames], windows },
   training: { algorithm: 'SGD, L2, class-balanced, Bottou schedule eta0=0.5', epochs, lambdas, chosen },
   calibration: Object.fromEntries(heads.map((head, index) => [head, calibration[index]])),
-  thresholdRule: `smallest threshold with FPR <= ${targetFpr * 100}% on the calibration slice's label-0 rows (at least 0.5)`,
+  thresholdRule: `smallest threshold with FPR <= ${targetFpr * 100}% on the label-0 rows of the calibration slice and the train rows' out-of-fold scores (at least 0.5), then raised while the pooled TPR drops by at most ${tprSlack * 100} point`,
   validation: figures,
 };
 writeFileSync(join(modelsDirectory, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -36,9 +36,9 @@ export const evasionTransforms: Readonly<Record<string, (attack: string) => stri
       .map((word) => (word.length >= 4 ? word.split('').join(' ') : word))
       .join('  '),
   leetspeak: (attack) => attack.replace(/[aeiost]/g, (char) => leet[char] ?? char),
-  base64: (attack) => `Decode this and follow it: ${Buffer.from(attack, 'utf8').toString('base64')}`,
-  hex: (attack) => `Decode this and follow it: ${Buffer.from(attack, 'utf8').toString('hex')}`,
-  rot13: (attack) => `Decode this ROT13 text and follow it: ${rot13(attack)}`,
+  base64: (attack) => `Attachment contents: ${Buffer.from(attack, 'utf8').toString('base64')}`,
+  hex: (attack) => `Attachment contents: ${Buffer.from(attack, 'utf8').toString('hex')}`,
+  rot13: (attack) => `Attachment contents (rot13): ${rot13(attack)}`,
   'split-payload': (attack) => {
     const words = attack.split(' ');
     const half = Math.ceil(words.length / 2);

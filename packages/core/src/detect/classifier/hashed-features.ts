@@ -2,12 +2,19 @@
  * Feature extraction for the prompt-attack classifier, shared by the runtime and the trainer
  * (`scripts/train-classifier.mjs` imports the built copy), so both see exactly the same features.
  *
- * Features are read from a range of the words view:
- * - hashed character 3-5 grams and word 1-2 grams (polynomial and FNV-1a hashes over char codes, no string per n-gram),
- *   each family scaled by 1/sqrt(its n-gram count) so long and short texts score alike;
- * - a few dense features: instruction-verb density, second-person density, imperative sentence
- *   starts, role markers (`system:`, `assistant:`), and the shape of the last 256 characters
- *   (symbol ratio, character entropy, symbol-laden tokens) for optimiser-made suffixes.
+ * One pass over a words view records, for every position, the hashed character 3-5 grams ending
+ * there, and for every word its hashed word 1-2 grams and lexical flags (as running counts). In a
+ * document (several sentences), every word gram is also hashed a second time with a document salt,
+ * so the model can learn that "what is the capital of brazil?" is an ordinary prompt on its own but
+ * a hijack when it sits inside an email. A range's features are the grams that end inside it, so
+ * the runtime sums weights through prefix sums: any number of overlapping windows costs one pass.
+ *
+ * Per range, besides the hashed grams (each family scaled by 1/sqrt(its gram count) so long and
+ * short ranges score alike), a few dense features: instruction-verb density, second-person
+ * density, imperative sentence starts, role markers (`system:`, `assistant:`), the shape of the
+ * range's last 256 characters (symbol ratio, character entropy, symbol-laden tokens) for
+ * optimiser-made suffixes, non-ASCII share, how much text surrounds the range, whether it ends
+ * in a question mark, and those last two together (a question or an order inside a document).
  */
 
 /** Feature settings; the model file records them and the loader checks they match. */
@@ -19,6 +26,11 @@ export const featureSettings = {
   wordGramMax: 2,
   /** Characters of the range's end read for the suffix features. */
   tailLength: 256,
+  /** A text with at least this many sentences and characters is a document (document-salted word grams). */
+  documentSentences: 3,
+  documentLength: 160,
+  /** The injection head scores sentences, each merged with the next until it is at least this long. */
+  unitMin: 48,
   denseNames: [
     'instruction-verbs',
     'second-person',
@@ -28,10 +40,17 @@ export const featureSettings = {
     'tail-entropy',
     'tail-odd-tokens',
     'non-ascii',
+    'surrounded',
+    'question-end',
+    'question-in-document',
+    'imperative-in-document',
   ],
 } as const;
 
 export const denseCount = featureSettings.denseNames.length;
+
+/** A bucket slot that holds no gram (a word's bigram when it is the first word; document grams outside documents). */
+export const noBucket = 0xffffffff;
 
 const fnvPrime = 0x01000193;
 const power1 = 0x01000193;
@@ -41,6 +60,7 @@ const power4 = Math.imul(power3, power1);
 const salt3 = 0x3c6ef372;
 const salt4 = 0x5b4a1f0d;
 const salt5 = 0x7f4a7c15;
+const documentSalt = 0x2545f491;
 
 /** murmur3's finaliser: spreads a hash over all bits. */
 function finish(hash: number): number {
@@ -144,32 +164,6 @@ const roleWords = [
   'assistant_response',
 ];
 
-/** Reusable buffers one extraction writes into; sized for ranges up to `maxLength` characters. */
-export interface FeatureBuffer {
-  /** Bucket of each hashed n-gram: character grams first, then word grams. */
-  buckets: Uint32Array;
-  /** Number of character grams written. */
-  charGrams: number;
-  /** Number of word grams written (they follow the character grams). */
-  wordGrams: number;
-  dense: Float64Array;
-  /** Scratch: character counts for the tail entropy. */
-  histogram: Uint16Array;
-  maxLength: number;
-}
-
-export function createFeatureBuffer(maxLength: number): FeatureBuffer {
-  const { charGramMin, charGramMax, wordGramMax } = featureSettings;
-  return {
-    buckets: new Uint32Array(maxLength * (charGramMax - charGramMin + 1) + maxLength * wordGramMax + 8),
-    charGrams: 0,
-    wordGrams: 0,
-    dense: new Float64Array(denseCount),
-    histogram: new Uint16Array(128),
-    maxLength,
-  };
-}
-
 const verbFlag = 1;
 const youFlag = 2;
 const roleFlag = 4;
@@ -203,77 +197,138 @@ function flagsOf(hash: number): number {
 }
 
 const isWordCode = (code: number) => (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code > 127;
-const isSentenceEnd = (code: number) => code === 46 || code === 33 || code === 63 || code === 58 || code === 59 || code === 10;
+const isClauseEnd = (code: number) => code === 46 || code === 33 || code === 63 || code === 58 || code === 59 || code === 10;
+const isSentenceEnd = (code: number) => code === 46 || code === 33 || code === 63;
+
+/** Running counts kept per word, `countStride` numbers per row. */
+const count = { verbs: 0, you: 1, roles: 2, sentences: 3, imperativeStarts: 4, nonAscii: 5, wordGrams: 6 } as const;
+const countStride = 7;
+const wordSlots = 4;
 
 /**
- * Extracts the features of `text[start, end)` into `out`. `end - start` must not exceed
- * `out.maxLength`. Allocates nothing.
+ * What one pass over a text records. Reusable: `extractText` grows the arrays as needed and keeps
+ * them, so scoring allocates nothing once warm.
  */
-export function extractFeatures(text: string, start: number, end: number, out: FeatureBuffer): void {
-  const length = end - start;
-  if (length > out.maxLength) throw new RangeError(`feature range ${length} exceeds the buffer (${out.maxLength})`);
-  // Three small loops rather than one large function: V8 optimises each far better.
-  out.charGrams = charGrams(text, start, end, out.buckets);
-  out.wordGrams = wordGrams(text, start, end, out.buckets, out.charGrams, out.dense) - out.charGrams;
-  tailFeatures(text, start, end, out.histogram, out.dense);
+export interface TextFeatures {
+  text: string;
+  length: number;
+  /** Buckets of the character 3-, 4- and 5-gram ending at each position (`position * 3 + n - 3`); `noBucket` before the text is long enough. */
+  charBuckets: Uint32Array;
+  wordCount: number;
+  /** Exclusive end of each word. */
+  wordEnds: Int32Array;
+  /** FNV hash of each word (for the document grams, filled in once the sentence count is known). */
+  wordHashes: Uint32Array;
+  /** Four buckets per word: unigram, bigram with the previous word, and both again document-salted; `noBucket` where absent. */
+  wordBuckets: Uint32Array;
+  /** Running lexical counts: row `k` holds the totals over words `0..k-1` (see `count`). */
+  wordCounts: Int32Array;
+  /** Exclusive ends of the sentences (after `.`, `!` or `?` followed by a space or the end). */
+  sentenceEnds: Int32Array;
+  sentenceCount: number;
+  /** Whether the text counts as a document (`documentSentences` and `documentLength`). */
+  document: boolean;
+  /** Scratch for the tail entropy. */
+  histogram: Uint16Array;
+}
+
+export function createTextFeatures(): TextFeatures {
+  return {
+    text: '',
+    length: 0,
+    charBuckets: new Uint32Array(0),
+    wordCount: 0,
+    wordEnds: new Int32Array(0),
+    wordHashes: new Uint32Array(0),
+    wordBuckets: new Uint32Array(0),
+    wordCounts: new Int32Array(countStride),
+    sentenceEnds: new Int32Array(0),
+    sentenceCount: 0,
+    document: false,
+    histogram: new Uint16Array(128),
+  };
 }
 
 const mask = (1 << featureSettings.hashBits) - 1;
 
-/** Writes the buckets of the character 3-5 grams from index 0; returns how many. */
-function charGrams(text: string, start: number, end: number, buckets: Uint32Array): number {
-  // Character 3-5 grams, each hashed once at its last character: a polynomial hash extended to the
-  // left (g4 = g3 + c[i-3]·P³), so a position costs one character read and a few multiplies.
-  let count = 0;
+/** Records the features of a whole words view into `out`. Linear in the text; allocates only to grow `out`. */
+export function extractText(text: string, out: TextFeatures): void {
+  const length = text.length;
+  out.text = text;
+  out.length = length;
+  if (out.charBuckets.length < length * 3) out.charBuckets = new Uint32Array(grow(length) * 3);
+  // A word needs at least one character and a separator, a sentence two characters.
+  const maxWords = (length >>> 1) + 1;
+  if (out.wordEnds.length < maxWords) {
+    const size = grow(maxWords);
+    out.wordEnds = new Int32Array(size);
+    out.wordHashes = new Uint32Array(size);
+    out.wordBuckets = new Uint32Array(size * wordSlots);
+    out.wordCounts = new Int32Array((size + 1) * countStride);
+    out.sentenceEnds = new Int32Array(size);
+  }
+  charGrams(text, out.charBuckets);
+  wordGrams(text, out);
+  out.document = out.sentenceCount >= featureSettings.documentSentences && length >= featureSettings.documentLength;
+  documentGrams(out);
+}
+
+/** Array sizes grow in powers of two, so a stream of similar inputs reallocates rarely. */
+function grow(size: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(64, size)));
+}
+
+/** Buckets of the character 3-5 grams ending at each position. */
+function charGrams(text: string, buckets: Uint32Array): void {
+  // Each gram is hashed once at its last character: a polynomial hash extended to the left
+  // (g4 = g3 + c[i-3]·P³), so a position costs one character read and a few multiplies.
   let c1 = 0;
   let c2 = 0;
   let c3 = 0;
   let c4 = 0;
-  for (let position = start; position < end; position++) {
+  for (let position = 0, length = text.length; position < length; position++) {
     const c0 = text.charCodeAt(position);
-    const seen = position - start;
-    if (seen >= 2) {
-      const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + c0) | 0;
-      buckets[count++] = finish(g3 ^ salt3) & mask;
-      if (seen >= 3) {
-        const g4 = (g3 + Math.imul(c3, power3)) | 0;
-        buckets[count++] = finish(g4 ^ salt4) & mask;
-        if (seen >= 4) buckets[count++] = finish((g4 + Math.imul(c4, power4)) ^ salt5) & mask;
-      }
-    }
+    const base = position * 3;
+    const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + c0) | 0;
+    const g4 = (g3 + Math.imul(c3, power3)) | 0;
+    buckets[base] = position >= 2 ? finish(g3 ^ salt3) & mask : noBucket;
+    buckets[base + 1] = position >= 3 ? finish(g4 ^ salt4) & mask : noBucket;
+    buckets[base + 2] = position >= 4 ? finish((g4 + Math.imul(c4, power4)) ^ salt5) & mask : noBucket;
     c4 = c3;
     c3 = c2;
     c2 = c1;
     c1 = c0;
   }
-  return count;
 }
 
-/**
- * Writes the buckets of the word 1-2 grams from index `count` and the lexical dense features;
- * returns the new count.
- */
-function wordGrams(text: string, start: number, end: number, buckets: Uint32Array, first: number, dense: Float64Array): number {
-  let count = first;
+/** Word 1-2 grams, lexical running counts and sentence ends. */
+function wordGrams(text: string, out: TextFeatures): void {
+  const { wordEnds, wordHashes, wordBuckets, wordCounts, sentenceEnds } = out;
   let words = 0;
+  let sentenceCount = 0;
   let verbs = 0;
   let you = 0;
+  let roles = 0;
   let sentences = 0;
   let imperativeStarts = 0;
-  let roles = 0;
   let nonAscii = 0;
+  let grams = 0;
   let previous = 0;
-  let sentenceStart = true;
-  let position = start;
-  while (position < end) {
+  let clauseStart = true;
+  let position = 0;
+  const length = text.length;
+  while (position < length) {
     const code = text.charCodeAt(position);
     if (!isWordCode(code)) {
-      if (isSentenceEnd(code)) sentenceStart = true;
+      if (isClauseEnd(code)) clauseStart = true;
+      if (isSentenceEnd(code) && (position + 1 === length || text.charCodeAt(position + 1) === 32)) {
+        sentenceEnds[sentenceCount++] = position + 1;
+      }
       position++;
       continue;
     }
     let hash = wordSeed;
-    while (position < end) {
+    while (position < length) {
       const inner = text.charCodeAt(position);
       if (!isWordCode(inner)) break;
       if (inner > 127) nonAscii++;
@@ -281,33 +336,194 @@ function wordGrams(text: string, start: number, end: number, buckets: Uint32Arra
       position++;
     }
     hash >>>= 0;
-    words++;
+    const slot = words * wordSlots;
     const unigram = Math.imul(hash ^ (hash >>> 16), 0x45d9f3b);
-    buckets[count++] = (unigram ^ (unigram >>> 16)) & mask;
+    wordBuckets[slot] = (unigram ^ (unigram >>> 16)) & mask;
+    grams++;
     if (previous !== 0) {
       const bigram = Math.imul((previous ^ Math.imul(hash, 0x27d4eb2d)) >>> 0, 0x165667b1);
-      buckets[count++] = (bigram ^ (bigram >>> 15)) & mask;
-    }
+      wordBuckets[slot + 1] = (bigram ^ (bigram >>> 15)) & mask;
+      grams++;
+    } else wordBuckets[slot + 1] = noBucket;
     previous = hash;
     const flags = flagsOf(hash);
     const isVerb = (flags & verbFlag) !== 0;
     if (isVerb) verbs++;
     if ((flags & youFlag) !== 0) you++;
-    if (sentenceStart) {
+    if (clauseStart) {
       sentences++;
       if (isVerb) imperativeStarts++;
-      sentenceStart = false;
+      clauseStart = false;
     }
-    if (position < end && text.charCodeAt(position) === 58 && (flags & roleFlag) !== 0) roles++;
+    if (position < length && text.charCodeAt(position) === 58 && (flags & roleFlag) !== 0) roles++;
+    wordEnds[words] = position;
+    wordHashes[words] = hash;
+    words++;
+    const row = words * countStride;
+    wordCounts[row + count.verbs] = verbs;
+    wordCounts[row + count.you] = you;
+    wordCounts[row + count.roles] = roles;
+    wordCounts[row + count.sentences] = sentences;
+    wordCounts[row + count.imperativeStarts] = imperativeStarts;
+    wordCounts[row + count.nonAscii] = nonAscii;
+    wordCounts[row + count.wordGrams] = grams;
   }
-  const length = end - start;
+  out.wordCount = words;
+  out.sentenceCount = sentenceCount;
+}
+
+/** In a document, every word gram again with the document salt (counted as word grams too). */
+function documentGrams(out: TextFeatures): void {
+  const { wordCount, wordBuckets, wordCounts } = out;
+  if (!out.document) {
+    for (let word = 0; word < wordCount; word++) {
+      wordBuckets[word * wordSlots + 2] = noBucket;
+      wordBuckets[word * wordSlots + 3] = noBucket;
+    }
+    return;
+  }
+  let added = 0;
+  for (let word = 0; word < wordCount; word++) {
+    const slot = word * wordSlots;
+    wordBuckets[slot + 2] = finish((wordBuckets[slot] as number) ^ documentSalt) & mask;
+    added++;
+    const bigram = wordBuckets[slot + 1] as number;
+    if (bigram !== noBucket) {
+      wordBuckets[slot + 3] = finish(bigram ^ documentSalt) & mask;
+      added++;
+    } else wordBuckets[slot + 3] = noBucket;
+    const row = (word + 1) * countStride + count.wordGrams;
+    wordCounts[row] = (wordCounts[row] as number) + added;
+  }
+}
+
+/** Character grams ending before position `x` (none end at 0 and 1, one at 2, two at 3, three from 4 on). */
+function charGramsBefore(x: number): number {
+  return x <= 2 ? 0 : x === 3 ? 1 : 3 * x - 9;
+}
+
+/** Index of the first word whose end is greater than `position`. */
+export function wordIndexAfter(features: TextFeatures, position: number): number {
+  const { wordEnds } = features;
+  let low = 0;
+  let high = features.wordCount;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((wordEnds[middle] as number) > position) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+/**
+ * The gram counts of `[start, end)`: character grams ending inside it, and the grams of the words
+ * that end inside it (`firstWord` to `endWord`, from `wordIndexAfter`).
+ */
+export function gramCounts(features: TextFeatures, start: number, end: number, firstWord: number, endWord: number): [number, number] {
+  const { wordCounts } = features;
+  return [
+    charGramsBefore(end) - charGramsBefore(start),
+    (wordCounts[endWord * countStride + count.wordGrams] as number) - (wordCounts[firstWord * countStride + count.wordGrams] as number),
+  ];
+}
+
+/** Calls `visit` with every bucket of `[start, end)` (the trainer's view of a range; the runtime sums weights instead). */
+export function forEachBucket(
+  features: TextFeatures,
+  start: number,
+  end: number,
+  visit: (bucket: number, character: boolean) => void,
+): void {
+  for (let index = start * 3; index < end * 3; index++) {
+    const bucket = features.charBuckets[index] as number;
+    if (bucket !== noBucket) visit(bucket, true);
+  }
+  const firstWord = wordIndexAfter(features, start);
+  const endWord = wordIndexAfter(features, end);
+  for (let index = firstWord * wordSlots; index < endWord * wordSlots; index++) {
+    const bucket = features.wordBuckets[index] as number;
+    if (bucket !== noBucket) visit(bucket, false);
+  }
+}
+
+/**
+ * Prefix sums of two heads' weights in one pass (their weights share a cache line): `charSums*[p]`
+ * over the character grams ending before `p`, `wordSums*[k]` over the grams of the first `k`
+ * words. `weights` is interleaved by head, `heads` per bucket.
+ */
+export function weightSums(
+  features: TextFeatures,
+  weights: Int8Array,
+  heads: number,
+  first: number,
+  second: number,
+  sums: { charFirst: Int32Array; charSecond: Int32Array; wordFirst: Int32Array; wordSecond: Int32Array },
+): void {
+  const { charBuckets, wordBuckets, length, wordCount } = features;
+  const { charFirst, charSecond, wordFirst, wordSecond } = sums;
+  let sumFirst = 0;
+  let sumSecond = 0;
+  charFirst[0] = 0;
+  charSecond[0] = 0;
+  for (let position = 0; position < length; position++) {
+    for (let index = position * 3, stop = index + 3; index < stop; index++) {
+      const bucket = charBuckets[index] as number;
+      if (bucket === noBucket) continue;
+      const base = bucket * heads;
+      sumFirst += weights[base + first] as number;
+      sumSecond += weights[base + second] as number;
+    }
+    charFirst[position + 1] = sumFirst;
+    charSecond[position + 1] = sumSecond;
+  }
+  sumFirst = 0;
+  sumSecond = 0;
+  wordFirst[0] = 0;
+  wordSecond[0] = 0;
+  for (let word = 0; word < wordCount; word++) {
+    for (let index = word * wordSlots, stop = index + wordSlots; index < stop; index++) {
+      const bucket = wordBuckets[index] as number;
+      if (bucket === noBucket) continue;
+      const base = bucket * heads;
+      sumFirst += weights[base + first] as number;
+      sumSecond += weights[base + second] as number;
+    }
+    wordFirst[word + 1] = sumFirst;
+    wordSecond[word + 1] = sumSecond;
+  }
+}
+
+/** The dense features of `[start, end)` into `dense` (words `firstWord` to `endWord`, from `wordIndexAfter`). */
+export function denseFeatures(
+  features: TextFeatures,
+  start: number,
+  end: number,
+  firstWord: number,
+  endWord: number,
+  dense: Float64Array,
+): void {
+  const { wordCounts, text } = features;
+  const from = firstWord * countStride;
+  const to = endWord * countStride;
+  const of = (key: number) => (wordCounts[to + key] as number) - (wordCounts[from + key] as number);
+  const words = endWord - firstWord;
   const perWord = words > 0 ? 1 / words : 0;
-  dense[0] = Math.min(1, verbs * perWord * 6);
-  dense[1] = Math.min(1, you * perWord * 8);
-  dense[2] = sentences > 0 ? imperativeStarts / sentences : 0;
-  dense[3] = Math.min(1, roles / 2);
-  dense[7] = length > 0 ? Math.min(1, (nonAscii / length) * 4) : 0;
-  return count;
+  const sentences = of(count.sentences);
+  const length = end - start;
+  dense[0] = Math.min(1, of(count.verbs) * perWord * 6);
+  dense[1] = Math.min(1, of(count.you) * perWord * 8);
+  dense[2] = sentences > 0 ? of(count.imperativeStarts) / sentences : 0;
+  dense[3] = Math.min(1, of(count.roles) / 2);
+  dense[7] = length > 0 ? Math.min(1, (of(count.nonAscii) / length) * 4) : 0;
+  dense[8] = Math.min(1, (features.length - length) / 512);
+  let last = end - 1;
+  while (last >= start && text.charCodeAt(last) === 32) last--;
+  dense[9] = last >= start && text.charCodeAt(last) === 63 ? 1 : 0;
+  // A question or an order addressed to the reader, inside a document: the shape of a task hijack.
+  const inDocument = features.document ? (dense[8] as number) : 0;
+  dense[10] = (dense[9] as number) * inDocument;
+  dense[11] = (dense[2] as number) * inDocument;
+  tailFeatures(text, start, end, features.histogram, dense);
 }
 
 /**
@@ -316,7 +532,6 @@ function wordGrams(text: string, start: number, end: number, buckets: Uint32Arra
  */
 function tailFeatures(text: string, start: number, end: number, histogram: Uint16Array, dense: Float64Array): void {
   const tailStart = Math.max(start, end - featureSettings.tailLength);
-  histogram.fill(0);
   let symbols = 0;
   let tokens = 0;
   let oddTokens = 0;
@@ -342,17 +557,70 @@ function tailFeatures(text: string, start: number, end: number, histogram: Uint1
   }
   if (inToken && tokenSymbols >= 2) oddTokens++;
   const tail = end - tailStart;
+  // Entropy from the counts, read back through the tail itself (clearing each count once), so a
+  // short range costs its own length rather than the histogram's 128 slots.
   let entropy = 0;
-  if (tail > 0) {
-    for (let index = 0; index < 128; index++) {
-      const frequency = histogram[index] as number;
-      if (frequency === 0) continue;
-      const p = frequency / tail;
-      entropy -= p * Math.log2(p);
-    }
+  for (let cursor = tailStart; cursor < end; cursor++) {
+    const slot = text.charCodeAt(cursor) & 127;
+    const frequency = histogram[slot] as number;
+    if (frequency === 0) continue;
+    histogram[slot] = 0;
+    const p = frequency / tail;
+    entropy -= p * Math.log2(p);
   }
-
   dense[4] = tail > 0 ? Math.min(1, (symbols / tail) * 4) : 0;
   dense[5] = tail > 16 ? Math.max(0, Math.min(1, (entropy - 3.5) / 2)) : 0;
   dense[6] = tokens > 0 ? Math.min(1, (oddTokens / tokens) * 4) : 0;
+}
+
+/**
+ * Calls `visit` with the windows of a head that reads fixed windows: the whole text when it fits,
+ * else windows of `length` every `stride` characters, the last one ending at the text's end.
+ */
+export function forEachWindow(
+  textLength: number,
+  window: { length: number; stride: number },
+  visit: (start: number, end: number) => void,
+): void {
+  if (textLength <= window.length) {
+    visit(0, textLength);
+    return;
+  }
+  // INVARIANT: the last window ends at `textLength`, so every character is in some window.
+  for (let start = 0; ; start += window.stride) {
+    const end = Math.min(textLength, start + window.length);
+    visit(end - window.length, end);
+    if (end === textLength) break;
+  }
+}
+
+/**
+ * Calls `visit` with the units of a head that reads sentences: each sentence merged with the next
+ * until it holds `unitMin` characters (a short tail joins the last unit); a unit longer than
+ * `window.length` is read in windows as `forEachWindow` does.
+ */
+export function forEachUnit(
+  features: TextFeatures,
+  window: { length: number; stride: number },
+  visit: (start: number, end: number) => void,
+): void {
+  const { sentenceEnds, sentenceCount, length } = features;
+  const unitMin = featureSettings.unitMin;
+  const emit = (start: number, end: number) => {
+    if (end - start <= window.length) visit(start, end);
+    else forEachWindow(end - start, window, (from, to) => visit(start + from, start + to));
+  };
+  let start = 0;
+  let pending = -1;
+  for (let index = 0; index < sentenceCount; index++) {
+    const end = sentenceEnds[index] as number;
+    if (end - start < unitMin) continue;
+    if (pending >= 0) emit(pending, start);
+    pending = start;
+    start = end;
+  }
+  if (length - start >= unitMin || pending < 0) {
+    if (pending >= 0) emit(pending, start);
+    emit(start, length);
+  } else emit(pending, length);
 }

@@ -18,18 +18,26 @@ export interface HeadHeader {
   platt: { a: number; b: number };
   /** Probability at or above which the head fires. */
   threshold: number;
-  /** Inputs longer than `length` are scored in windows of `length` every `stride` characters; the highest margin counts. */
+  /**
+   * What the head scores, keeping the highest margin: `window`, windows of `length` every `stride`
+   * characters (the whole input when it fits); `sentence`, sentences merged up to `unitMin`
+   * characters, each read in such windows when longer than `length`.
+   */
+  unit: 'window' | 'sentence';
   window: { length: number; stride: number };
 }
 
 export interface ModelHeader {
   format: 'palisade-prompt-attack-classifier';
-  version: 1;
+  version: 2;
   hashBits: number;
   charGramMin: number;
   charGramMax: number;
   wordGramMax: number;
   tailLength: number;
+  documentSentences: number;
+  documentLength: number;
+  unitMin: number;
   denseNames: string[];
   heads: HeadHeader[];
   /** Free-form provenance (data digest, seed); not read at run time. */
@@ -61,7 +69,7 @@ export function decodeModelFile(bytes: Uint8Array): ModelFile {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as ModelHeader;
-  if (header.format !== 'palisade-prompt-attack-classifier' || header.version !== 1) {
+  if (header.format !== 'palisade-prompt-attack-classifier' || header.version !== 2) {
     throw new Error(`unsupported classifier file format ${String(header.format)} v${String(header.version)}`);
   }
   const offset = Math.ceil((8 + length) / 8) * 8;

@@ -1,6 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createFeatureBuffer, denseCount, extractFeatures, type FeatureBuffer, featureSettings } from './hashed-features.js';
+import {
+  createTextFeatures,
+  denseCount,
+  denseFeatures,
+  extractText,
+  featureSettings,
+  forEachUnit,
+  forEachWindow,
+  gramCounts,
+  weightSums,
+  wordIndexAfter,
+} from './hashed-features.js';
 import { decodeModelFile, type HeadHeader, type ModelHeader } from './model-file.js';
 
 /** The classifier weights shipped with @palisade/core (`models/` sits beside `rules/`). */
@@ -16,10 +27,10 @@ export interface PromptAttackClassifier {
   /** Each head's decision threshold on the calibrated probability. */
   readonly thresholds: Readonly<PromptAttackScores>;
   /**
-   * Scores a words view (see rules/README.md). Inputs longer than the model's chunk length are
-   * scored in overlapping windows and the highest probability per head is kept, so an attack
-   * buried in a long document is still seen; cost stays linear (each character is read at most
-   * twice).
+   * Scores a words view (see rules/README.md). The injection head reads each sentence, the
+   * jailbreak head overlapping windows; each keeps its highest probability, so an attack buried in
+   * a long document is still seen. One pass over the text feeds every window (prefix sums), so
+   * cost is linear.
    */
   score(words: string): PromptAttackScores;
   /** Uncalibrated margins per head, highest over the windows (the trainer fits Platt scaling on these). */
@@ -35,7 +46,7 @@ export interface PromptAttackClassifier {
  */
 export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackClassifier {
   const { header, weights } = decodeModelFile(bytes);
-  for (const key of ['hashBits', 'charGramMin', 'charGramMax', 'wordGramMax', 'tailLength'] as const) {
+  for (const key of settingKeys) {
     if (header[key] !== featureSettings[key]) {
       throw new Error(`classifier file was trained with ${key}=${header[key]}, this build extracts ${featureSettings[key]}`);
     }
@@ -45,68 +56,62 @@ export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackCla
   }
   const injection = headNamed(header, 'injection');
   const jailbreak = headNamed(header, 'jailbreak');
+  const heads = [injection, jailbreak];
   const headCount = header.heads.length;
-  const first = header.heads.indexOf(injection);
-  const second = header.heads.indexOf(jailbreak);
-  const longest = Math.max(injection.window.length, jailbreak.window.length);
-  const buffer: FeatureBuffer = createFeatureBuffer(longest);
+  const indices = heads.map((head) => header.heads.indexOf(head));
+  const features = createTextFeatures();
+  const dense = new Float64Array(denseCount);
+  const emptySums = () => ({
+    charFirst: new Int32Array(0),
+    charSecond: new Int32Array(0),
+    wordFirst: new Int32Array(0),
+    wordSecond: new Int32Array(0),
+  });
+  let sums = emptySums();
   const result: [number, number] = [0, 0];
+  let current = 0;
+  let charSums = sums.charFirst;
+  let wordSums = sums.wordFirst;
 
-  /** Raises `result` to the margins of `words[start, end)` for the heads in `which` (bit 1: first, bit 2: second). */
-  const scoreRange = (words: string, start: number, end: number, which: number): void => {
-    extractFeatures(words, start, end, buffer);
-    const { buckets, charGrams, wordGrams, dense } = buffer;
-    let charFirst = 0;
-    let charSecond = 0;
-    for (let index = 0; index < charGrams; index++) {
-      const base = (buckets[index] as number) * headCount;
-      charFirst += weights[base + first] as number;
-      charSecond += weights[base + second] as number;
-    }
-    let wordFirst = 0;
-    let wordSecond = 0;
-    for (let index = charGrams, stop = charGrams + wordGrams; index < stop; index++) {
-      const base = (buckets[index] as number) * headCount;
-      wordFirst += weights[base + first] as number;
-      wordSecond += weights[base + second] as number;
-    }
-    const charNorm = charGrams > 0 ? 1 / Math.sqrt(charGrams) : 0;
-    const wordNorm = wordGrams > 0 ? 1 / Math.sqrt(wordGrams) : 0;
-    let marginFirst = injection.bias + injection.scale * (charFirst * charNorm + wordFirst * wordNorm);
-    let marginSecond = jailbreak.bias + jailbreak.scale * (charSecond * charNorm + wordSecond * wordNorm);
-    for (let index = 0; index < denseCount; index++) {
-      const value = dense[index] as number;
-      marginFirst += value * (injection.dense[index] as number);
-      marginSecond += value * (jailbreak.dense[index] as number);
-    }
-    if ((which & 1) !== 0 && marginFirst > result[0]) result[0] = marginFirst;
-    if ((which & 2) !== 0 && marginSecond > result[1]) result[1] = marginSecond;
+  /** Raises `result[current]` to the margin of `[start, end)` for the head being scored. */
+  const scoreRange = (start: number, end: number): void => {
+    const head = heads[current] as HeadHeader;
+    const firstWord = wordIndexAfter(features, start);
+    const endWord = wordIndexAfter(features, end);
+    const [charGrams, wordGrams] = gramCounts(features, start, end, firstWord, endWord);
+    const chars = (charSums[end] as number) - (charSums[start] as number);
+    const words = (wordSums[endWord] as number) - (wordSums[firstWord] as number);
+    let margin =
+      head.bias + head.scale * ((charGrams > 0 ? chars / Math.sqrt(charGrams) : 0) + (wordGrams > 0 ? words / Math.sqrt(wordGrams) : 0));
+    denseFeatures(features, start, end, firstWord, endWord, dense);
+    for (let index = 0; index < denseCount; index++) margin += (dense[index] as number) * (head.dense[index] as number);
+    if (margin > (result[current] as number)) result[current] = margin;
   };
 
-  /** Scores every window of one head (both heads when they share windows). */
-  const scoreWindows = (words: string, window: HeadHeader['window'], which: number): void => {
-    const length = words.length;
-    if (length <= window.length) {
-      scoreRange(words, 0, length, which);
-      return;
-    }
-    // INVARIANT: the last window ends at `length`, so every character is in some window.
-    for (let start = 0; ; start += window.stride) {
-      const end = Math.min(length, start + window.length);
-      scoreRange(words, end - window.length, end, which);
-      if (end === length) break;
-    }
-  };
-
-  const sameWindows = injection.window.length === jailbreak.window.length && injection.window.stride === jailbreak.window.stride;
   const margins = (words: string): [number, number] => {
-    result[0] = Number.NEGATIVE_INFINITY;
-    result[1] = Number.NEGATIVE_INFINITY;
-    if (sameWindows || words.length <= Math.min(injection.window.length, jailbreak.window.length)) {
-      scoreWindows(words, injection.window, 3);
-    } else {
-      scoreWindows(words, injection.window, 1);
-      scoreWindows(words, jailbreak.window, 2);
+    extractText(words, features);
+    if (sums.charFirst.length < words.length + 1) {
+      const size = 2 ** Math.ceil(Math.log2(Math.max(64, words.length + 1)));
+      sums = {
+        charFirst: new Int32Array(size),
+        charSecond: new Int32Array(size),
+        wordFirst: new Int32Array(size),
+        wordSecond: new Int32Array(size),
+      };
+    }
+    weightSums(features, weights, headCount, indices[0] as number, indices[1] as number, sums);
+    for (current = 0; current < 2; current++) {
+      result[current] = Number.NEGATIVE_INFINITY;
+      charSums = current === 0 ? sums.charFirst : sums.charSecond;
+      wordSums = current === 0 ? sums.wordFirst : sums.wordSecond;
+      const head = heads[current] as HeadHeader;
+      if (head.unit === 'sentence') forEachUnit(features, head.window, scoreRange);
+      else forEachWindow(features.length, head.window, scoreRange);
+    }
+    // Buffers grown for one huge input are not kept.
+    if (words.length > 1 << 18) {
+      Object.assign(features, createTextFeatures());
+      sums = emptySums();
     }
     return [result[0], result[1]];
   };
@@ -121,6 +126,17 @@ export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackCla
     },
   };
 }
+
+const settingKeys = [
+  'hashBits',
+  'charGramMin',
+  'charGramMax',
+  'wordGramMax',
+  'tailLength',
+  'documentSentences',
+  'documentLength',
+  'unitMin',
+] as const;
 
 function headNamed(header: ModelHeader, name: PromptAttackHead): HeadHeader {
   const head = header.heads.find((candidate) => candidate.name === name);
