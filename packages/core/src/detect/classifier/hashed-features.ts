@@ -459,37 +459,36 @@ export function weightSums(
   second: number,
   sums: { charFirst: Int32Array; charSecond: Int32Array; wordFirst: Int32Array; wordSecond: Int32Array },
 ): void {
-  const { charBuckets, wordBuckets, length, wordCount } = features;
-  const { charFirst, charSecond, wordFirst, wordSecond } = sums;
+  prefixSums(features.charBuckets, 3, features.length, weights, heads, first, second, sums.charFirst, sums.charSecond);
+  prefixSums(features.wordBuckets, wordSlots, features.wordCount, weights, heads, first, second, sums.wordFirst, sums.wordSecond);
+}
+
+/** Running weight sums of two heads over `count` groups of `slots` buckets each (`noBucket` skipped). */
+function prefixSums(
+  buckets: Uint32Array,
+  slots: number,
+  count: number,
+  weights: Int8Array,
+  heads: number,
+  first: number,
+  second: number,
+  outFirst: Int32Array,
+  outSecond: Int32Array,
+): void {
   let sumFirst = 0;
   let sumSecond = 0;
-  charFirst[0] = 0;
-  charSecond[0] = 0;
-  for (let position = 0; position < length; position++) {
-    for (let index = position * 3, stop = index + 3; index < stop; index++) {
-      const bucket = charBuckets[index] as number;
+  outFirst[0] = 0;
+  outSecond[0] = 0;
+  for (let group = 0; group < count; group++) {
+    for (let index = group * slots, stop = index + slots; index < stop; index++) {
+      const bucket = buckets[index] as number;
       if (bucket === noBucket) continue;
       const base = bucket * heads;
       sumFirst += weights[base + first] as number;
       sumSecond += weights[base + second] as number;
     }
-    charFirst[position + 1] = sumFirst;
-    charSecond[position + 1] = sumSecond;
-  }
-  sumFirst = 0;
-  sumSecond = 0;
-  wordFirst[0] = 0;
-  wordSecond[0] = 0;
-  for (let word = 0; word < wordCount; word++) {
-    for (let index = word * wordSlots, stop = index + wordSlots; index < stop; index++) {
-      const bucket = wordBuckets[index] as number;
-      if (bucket === noBucket) continue;
-      const base = bucket * heads;
-      sumFirst += weights[base + first] as number;
-      sumSecond += weights[base + second] as number;
-    }
-    wordFirst[word + 1] = sumFirst;
-    wordSecond[word + 1] = sumSecond;
+    outFirst[group + 1] = sumFirst;
+    outSecond[group + 1] = sumSecond;
   }
 }
 
