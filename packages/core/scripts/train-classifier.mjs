@@ -7,7 +7,9 @@
 //
 // Model: two logistic-regression heads (injection, jailbreak) with L2, trained by SGD, over the
 // features of src/detect/classifier/hashed-features.ts (the trainer imports the built copy, so
-// training and run time extract the same features). Weights are quantised to Int8.
+// training and run time extract the same features). Weights are quantised to Int8. The injection
+// head reads sentences, the jailbreak head 1,536-character windows; a positive row is a bag of
+// those ranges (multiple-instance learning, see `train` and `examplesFor`).
 //
 // Data use:
 // - positives: label-1 rows of category injection (injection head) / jailbreak (jailbreak head);
@@ -17,9 +19,12 @@
 //   (bare attacker goals such as "send money to X", neither clearly an attack nor benign as text),
 //   and each head's other attack category (a jailbreak is not a negative for injection).
 // Split: by source group (see groupOf), stratified by label/category/dataset, about 70% train and
-// 30% validation; 20% of the train groups are held out as the calibration slice, on which Platt
-// scaling, each head's L2 strength and its threshold (FPR <= 1% on label-0 rows) are chosen.
-// Validation rows are never trained on; only validation figures are reported.
+// 30% validation; 20% of the train groups are held out as the calibration slice. Each head's L2
+// strength is chosen on the calibration slice; Platt scaling and the threshold are fitted on the
+// calibration slice pooled with 5-fold out-of-fold scores of the train rows, separately for
+// documents and for inputs alone when both kinds have enough rows (FPR <= 1% on label-0 rows, then
+// raised while it costs at most 2 points of pooled TPR). Validation rows are never trained on;
+// only validation figures are reported. TRAIN_DEBUG=1 prints the top-scoring negatives of each pool.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -230,8 +235,16 @@ function rangesOf(head) {
   return ranges;
 }
 
+/**
+ * What identifies an instance across rows: its letters only, so the same carrier sentence with
+ * another amount, date or card number ("charged $446.47" / "charged $20.75") is one instance.
+ */
+function instanceKey(text) {
+  return text.replace(/[^a-z]+/g, ' ').trim();
+}
+
 /** Sparse features of one range: sorted unique buckets, their values, and the dense features; after extractText. */
-function sparseOf(start, end) {
+function sparseOf(start, end, tail) {
   const firstWord = wordIndexAfter(textFeatures, start);
   const endWord = wordIndexAfter(textFeatures, end);
   const [charGrams, wordGrams] = gramCounts(textFeatures, start, end, firstWord, endWord);
@@ -249,7 +262,7 @@ function sparseOf(start, end) {
     values[index] = accumulator[bucket];
     accumulator[bucket] = 0;
   });
-  denseFeatures(textFeatures, start, end, firstWord, endWord, denseScratch);
+  denseFeatures(textFeatures, start, end, firstWord, endWord, denseScratch, tail);
   return { indices, values, dense: Float64Array.from(denseScratch) };
 }
 
@@ -258,10 +271,14 @@ for (const row of rows) {
   if (row.side === 'validation') continue;
   if (heads.every((head) => labelFor(row, head) === undefined)) continue;
   extractText(row.words, textFeatures);
+  row.document = textFeatures.document;
   row.examples = Object.fromEntries(
     heads.map((head) => [
       head,
-      rangesOf(head).map(([start, end]) => ({ ...sparseOf(start, end), key: row.words.slice(start, end).trim() })),
+      rangesOf(head).map(([start, end]) => ({
+        ...sparseOf(start, end, windows[head].unit !== 'sentence'),
+        key: instanceKey(row.words.slice(start, end)),
+      })),
     ]),
   );
 }
@@ -414,6 +431,9 @@ function encode(models, calibration) {
       dense: models[index].dense.map(round),
       platt: calibration?.[index]?.platt ?? { a: 1, b: 0 },
       threshold: calibration?.[index]?.threshold ?? 0.5,
+      ...(calibration?.[index]?.alone
+        ? { alone: { platt: calibration[index].alone.platt, threshold: calibration[index].alone.threshold } }
+        : {}),
     })),
     provenance: { data: relative(root, dataFile), dataSha256, seed, trainer: 'packages/core/scripts/train-classifier.mjs' },
   };
@@ -517,7 +537,7 @@ const outOfFold = heads.map((head, headIndex) => {
       if (foldOf(row) !== fold || !row.examples) continue;
       let best = Number.NEGATIVE_INFINITY;
       for (const x of row.examples[head]) best = Math.max(best, marginOf(model, x));
-      pooled.push({ margin: best, label: labelFor(row, head) });
+      pooled.push({ margin: best, label: labelFor(row, head), row });
     }
   }
   return pooled;
@@ -529,16 +549,36 @@ const calibration = heads.map((head, index) => {
   const slice = rowsFor(head, 'calibration');
   const pooled = [
     ...outOfFold[index],
-    ...slice.map((row) => ({ margin: uncalibrated.margins(row.words)[index], label: labelFor(row, head) })),
+    ...slice.map((row) => ({ margin: uncalibrated.margins(row.words)[index], label: labelFor(row, head), row })),
   ];
+  // Documents and inputs alone are calibrated apart when each kind has enough rows of both labels.
+  const documents = pooled.filter(({ row }) => row.document);
+  const alone = pooled.filter(({ row }) => !row.document);
+  const enough = (part) => part.filter(({ label }) => label === 0).length >= 100 && part.filter(({ label }) => label === 1).length >= 50;
+  if (!enough(documents) || !enough(alone)) return { ...calibrate(head, pooled, 'all'), rows: pooled.length };
+  return { ...calibrate(head, documents, 'documents'), alone: calibrate(head, alone, 'alone'), rows: pooled.length };
+});
+
+/** Platt scaling and threshold for one pool of margins (see the header comment). */
+function calibrate(head, pooled, kind) {
   const platt = fitPlatt(
     pooled.map(({ margin }) => margin),
     pooled.map(({ label }) => label),
   );
+  if (process.env.TRAIN_DEBUG) {
+    for (const { margin, row } of pooled
+      .filter(({ label }) => label === 0)
+      .sort((a, b) => b.margin - a.margin)
+      .slice(0, 8)) {
+      console.error(
+        `  ${head}/${kind} top negative ${sigmoid(platt.a * margin + platt.b).toFixed(3)} ${row.side} ${row.source.slice(0, 60)} ${JSON.stringify(row.text.slice(0, 70))}`,
+      );
+    }
+  }
   const boundary = thresholdFor(pooled.filter(({ label }) => label === 0).map(({ margin }) => sigmoid(platt.a * margin + platt.b)));
   // Fire strictly above the highest allowed negative: the next representable step up.
   const floor = Math.min(0.999, Math.max(0.5, boundary + 1e-6));
-  // Then move up while it costs at most one point of pooled TPR: benign text unlike anything in
+  // Then move up while it costs at most `tprSlack` of pooled TPR: benign text unlike anything in
   // the pool (the held-out set's) gets a margin of safety where the positives allow it.
   const positives = pooled
     .filter(({ label }) => label === 1)
@@ -550,29 +590,43 @@ const calibration = heads.map((head, index) => {
   for (const candidate of positives) {
     if (candidate > threshold && candidate <= 0.999 && tprAt(candidate) >= allowedTpr) threshold = candidate;
   }
-  return { platt, threshold: round(threshold), floor: round(floor), pooledTpr: round(tprAt(threshold)), calibrationRows: pooled.length };
-});
+  return {
+    platt,
+    threshold: round(threshold),
+    floor: round(floor),
+    pooledTpr: round(tprAt(threshold)),
+    negatives: pooled.length - positives.length,
+    positives: positives.length,
+  };
+}
 const bytes = encode(models, calibration);
 const classifier = createPromptAttackClassifier(bytes);
 
 // ---------------------------------------------------------------- validation figures
 const validationRows = rows.filter((row) => row.side === 'validation');
-const scored = validationRows.map((row) => ({ row, scores: classifier.score(row.words) }));
+const scored = validationRows.map((row) => {
+  const { scores, thresholds } = classifier.evaluate(row.words);
+  return {
+    row,
+    scores,
+    fires: { injection: scores.injection >= thresholds.injection, jailbreak: scores.jailbreak >= thresholds.jailbreak },
+  };
+});
 const figures = {};
 for (const head of heads) {
   const threshold = classifier.thresholds[head];
   const byCategory = {};
-  for (const { row, scores } of scored) {
+  for (const { row, fires } of scored) {
     const key = row.label === 0 ? `benign:${row.dataset}` : `${row.category}:${row.dataset}`;
     byCategory[key] ??= { rows: 0, flagged: 0 };
     const entry = byCategory[key];
     entry.rows++;
-    if (scores[head] >= threshold) entry.flagged++;
+    if (fires[head]) entry.flagged++;
   }
   const positives = scored.filter(({ row }) => row.label === 1 && row.category === head);
   const negatives = scored.filter(({ row }) => row.label === 0);
-  const tp = positives.filter(({ scores }) => scores[head] >= threshold).length;
-  const fp = negatives.filter(({ scores }) => scores[head] >= threshold).length;
+  const tp = positives.filter(({ fires }) => fires[head]).length;
+  const fp = negatives.filter(({ fires }) => fires[head]).length;
   figures[head] = {
     threshold,
     tpr: round(tp / positives.length),

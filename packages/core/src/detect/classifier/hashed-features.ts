@@ -5,32 +5,35 @@
  * One pass over a words view records, for every position, the hashed character 3-5 grams ending
  * there, and for every word its hashed word 1-2 grams and lexical flags (as running counts). In a
  * document (several sentences), every word gram is also hashed a second time with a document salt,
- * so the model can learn that "what is the capital of brazil?" is an ordinary prompt on its own but
- * a hijack when it sits inside an email. A range's features are the grams that end inside it, so
- * the runtime sums weights through prefix sums: any number of overlapping windows costs one pass.
+ * and the lexical densities go to document slots, so the model can learn that "what is the capital
+ * of brazil?" is an ordinary prompt on its own but a hijack when it sits inside an email (the two
+ * kinds are also calibrated apart; see prompt-attack-classifier.ts). A range's features are the
+ * grams that end inside it, so the runtime sums weights through prefix sums as it hashes: any
+ * number of overlapping windows costs one pass.
  *
  * Per range, besides the hashed grams (each family scaled by 1/sqrt(its gram count) so long and
  * short ranges score alike), a few dense features: instruction-verb density, second-person
- * density, imperative sentence starts, role markers (`system:`, `assistant:`), the shape of the
- * range's last 256 characters (symbol ratio, character entropy, symbol-laden tokens) for
- * optimiser-made suffixes, non-ASCII share, how much text surrounds the range, whether it ends
- * in a question mark, and those last two together (a question or an order inside a document).
+ * density and imperative sentence starts (each in a document slot or an alone slot), role markers
+ * (`system:`, `assistant:`), the shape of the range's last 256 characters (symbol ratio, character
+ * entropy, symbol-laden tokens) for optimiser-made suffixes (window heads only), non-ASCII share,
+ * how much text surrounds the range, whether it ends in a question mark, and a question or an
+ * order inside a document.
  */
 
 /** Feature settings; the model file records them and the loader checks they match. */
 export const featureSettings = {
   /** log2 of the number of hash buckets. */
-  hashBits: 19,
+  hashBits: 17,
   charGramMin: 3,
   charGramMax: 5,
   wordGramMax: 2,
   /** Characters of the range's end read for the suffix features. */
   tailLength: 256,
-  /** A text with at least this many sentences and characters is a document (document-salted word grams). */
+  /** A text of at least `documentLength` characters and this many sentences, or twice that length, is a document. */
   documentSentences: 3,
   documentLength: 160,
   /** The injection head scores sentences, each merged with the next until it is at least this long. */
-  unitMin: 48,
+  unitMin: 32,
   denseNames: [
     'instruction-verbs',
     'second-person',
@@ -44,6 +47,9 @@ export const featureSettings = {
     'question-end',
     'question-in-document',
     'imperative-in-document',
+    'instruction-verbs-alone',
+    'second-person-alone',
+    'imperative-starts-alone',
   ],
 } as const;
 
@@ -62,11 +68,9 @@ const salt4 = 0x5b4a1f0d;
 const salt5 = 0x7f4a7c15;
 const documentSalt = 0x2545f491;
 
-/** murmur3's finaliser: spreads a hash over all bits. */
-function finish(hash: number): number {
-  let mixed = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  mixed = Math.imul(mixed ^ (mixed >>> 13), 0xc2b2ae35);
-  return (mixed ^ (mixed >>> 16)) >>> 0;
+/** A word gram's bucket: Fibonacci hashing of its 32-bit hash (top bits of one multiply). */
+function mix(hash: number): number {
+  return Math.imul(hash ^ (hash >>> 15), 0x9e3779b1) >>> (32 - featureSettings.hashBits);
 }
 const wordSeed = 0x9e3779b9;
 
@@ -217,8 +221,6 @@ export interface TextFeatures {
   wordCount: number;
   /** Exclusive end of each word. */
   wordEnds: Int32Array;
-  /** FNV hash of each word (for the document grams, filled in once the sentence count is known). */
-  wordHashes: Uint32Array;
   /** Four buckets per word: unigram, bigram with the previous word, and both again document-salted; `noBucket` where absent. */
   wordBuckets: Uint32Array;
   /** Running lexical counts: row `k` holds the totals over words `0..k-1` (see `count`). */
@@ -226,10 +228,12 @@ export interface TextFeatures {
   /** Exclusive ends of the sentences (after `.`, `!` or `?` followed by a space or the end). */
   sentenceEnds: Int32Array;
   sentenceCount: number;
-  /** Whether the text counts as a document (`documentSentences` and `documentLength`). */
+  /** Whether the text counts as a document (see `isDocument`). */
   document: boolean;
   /** Scratch for the tail entropy. */
   histogram: Uint16Array;
+  /** Whether `charBuckets` holds this text's buckets (false when it was extracted straight into weight sums). */
+  buckets: boolean;
 }
 
 export function createTextFeatures(): TextFeatures {
@@ -239,38 +243,79 @@ export function createTextFeatures(): TextFeatures {
     charBuckets: new Uint32Array(0),
     wordCount: 0,
     wordEnds: new Int32Array(0),
-    wordHashes: new Uint32Array(0),
     wordBuckets: new Uint32Array(0),
     wordCounts: new Int32Array(countStride),
     sentenceEnds: new Int32Array(0),
     sentenceCount: 0,
     document: false,
     histogram: new Uint16Array(128),
+    buckets: false,
   };
 }
 
 const mask = (1 << featureSettings.hashBits) - 1;
 
 /** Records the features of a whole words view into `out`. Linear in the text; allocates only to grow `out`. */
-export function extractText(text: string, out: TextFeatures): void {
+export function extractText(text: string, out: TextFeatures, scoring?: WeightSums): void {
   const length = text.length;
   out.text = text;
   out.length = length;
-  if (out.charBuckets.length < length * 3) out.charBuckets = new Uint32Array(grow(length) * 3);
+  if (scoring) {
+    if (scoring.charFirst.length < length + 1)
+      throw new RangeError(`weight sums hold ${scoring.charFirst.length - 1} characters, the text ${length}`);
+  } else if (out.charBuckets.length < length * 3) out.charBuckets = new Uint32Array(grow(length) * 3);
+  out.buckets = !scoring;
   // A word needs at least one character and a separator, a sentence two characters.
   const maxWords = (length >>> 1) + 1;
   if (out.wordEnds.length < maxWords) {
     const size = grow(maxWords);
     out.wordEnds = new Int32Array(size);
-    out.wordHashes = new Uint32Array(size);
     out.wordBuckets = new Uint32Array(size * wordSlots);
     out.wordCounts = new Int32Array((size + 1) * countStride);
     out.sentenceEnds = new Int32Array(size);
   }
-  charGrams(text, out.charBuckets);
-  wordGrams(text, out);
-  out.document = out.sentenceCount >= featureSettings.documentSentences && length >= featureSettings.documentLength;
-  documentGrams(out);
+  out.document = isDocument(text);
+  if (scoring) charGramSums(text, scoring);
+  else charGrams(text, out.charBuckets);
+  wordGrams(text, out, out.document);
+  if (scoring) {
+    const { weights, heads, first, second, wordFirst, wordSecond } = scoring;
+    prefixSums(out.wordBuckets, wordSlots, out.wordCount, weights, heads, first, second, wordFirst, wordSecond);
+  }
+}
+
+/**
+ * Where the runtime wants weight sums instead of buckets: two heads' weights (interleaved, `heads`
+ * per bucket) and their prefix sums, `char*[p]` over the character grams ending before `p`,
+ * `word*[k]` over the grams of the first `k` words. Arrays hold at least length + 1 entries.
+ */
+export interface WeightSums {
+  weights: Int8Array;
+  heads: number;
+  first: number;
+  second: number;
+  charFirst: Int32Array;
+  charSecond: Int32Array;
+  wordFirst: Int32Array;
+  wordSecond: Int32Array;
+}
+
+/**
+ * Whether a text is a document: at least `documentLength` characters and `documentSentences`
+ * sentence ends (`.`, `!` or `?` then a space), or at least twice that length. Found with native
+ * searches before the passes, since the grams hashed depend on it.
+ */
+function isDocument(text: string): boolean {
+  if (text.length < featureSettings.documentLength) return false;
+  if (text.length >= featureSettings.documentLength * 2) return true;
+  let found = 0;
+  for (const end of ['. ', '? ', '! ']) {
+    for (let index = text.indexOf(end); index >= 0; index = text.indexOf(end, index + 2)) {
+      if (++found >= featureSettings.documentSentences) return true;
+    }
+  }
+  const last = text.charCodeAt(text.length - 1);
+  return found + (last === 46 || last === 33 || last === 63 ? 1 : 0) >= featureSettings.documentSentences;
 }
 
 /** Array sizes grow in powers of two, so a stream of similar inputs reallocates rarely. */
@@ -278,7 +323,12 @@ function grow(size: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(64, size)));
 }
 
-/** Buckets of the character 3-5 grams ending at each position. */
+// A character gram's bucket: its polynomial hash, salted by length, times the golden ratio, top
+// bits (Fibonacci hashing: one multiply spreads every input bit into the bucket).
+const shift = 32 - featureSettings.hashBits;
+const golden = 0x9e3779b1;
+
+/** Buckets of the character 3-5 grams ending at each position (the trainer's path). */
 function charGrams(text: string, buckets: Uint32Array): void {
   // Each gram is hashed once at its last character: a polynomial hash extended to the left
   // (g4 = g3 + c[i-3]·P³), so a position costs one character read and a few multiplies.
@@ -291,9 +341,48 @@ function charGrams(text: string, buckets: Uint32Array): void {
     const base = position * 3;
     const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + c0) | 0;
     const g4 = (g3 + Math.imul(c3, power3)) | 0;
-    buckets[base] = position >= 2 ? finish(g3 ^ salt3) & mask : noBucket;
-    buckets[base + 1] = position >= 3 ? finish(g4 ^ salt4) & mask : noBucket;
-    buckets[base + 2] = position >= 4 ? finish((g4 + Math.imul(c4, power4)) ^ salt5) & mask : noBucket;
+    buckets[base] = position >= 2 ? Math.imul(g3 ^ salt3, golden) >>> shift : noBucket;
+    buckets[base + 1] = position >= 3 ? Math.imul(g4 ^ salt4, golden) >>> shift : noBucket;
+    buckets[base + 2] = position >= 4 ? Math.imul((g4 + Math.imul(c4, power4)) ^ salt5, golden) >>> shift : noBucket;
+    c4 = c3;
+    c3 = c2;
+    c2 = c1;
+    c1 = c0;
+  }
+}
+
+/** The same grams as `charGrams`, summed into two heads' prefix sums as they are hashed (the runtime's path). */
+function charGramSums(text: string, scoring: WeightSums): void {
+  const { weights, heads, first, second, charFirst, charSecond } = scoring;
+  let c1 = 0;
+  let c2 = 0;
+  let c3 = 0;
+  let c4 = 0;
+  let sumFirst = 0;
+  let sumSecond = 0;
+  charFirst[0] = 0;
+  charSecond[0] = 0;
+  for (let position = 0, length = text.length; position < length; position++) {
+    const c0 = text.charCodeAt(position);
+    const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + c0) | 0;
+    const g4 = (g3 + Math.imul(c3, power3)) | 0;
+    if (position >= 2) {
+      const b3 = (Math.imul(g3 ^ salt3, golden) >>> shift) * heads;
+      sumFirst += weights[b3 + first] as number;
+      sumSecond += weights[b3 + second] as number;
+      if (position >= 3) {
+        const b4 = (Math.imul(g4 ^ salt4, golden) >>> shift) * heads;
+        sumFirst += weights[b4 + first] as number;
+        sumSecond += weights[b4 + second] as number;
+        if (position >= 4) {
+          const b5 = (Math.imul((g4 + Math.imul(c4, power4)) ^ salt5, golden) >>> shift) * heads;
+          sumFirst += weights[b5 + first] as number;
+          sumSecond += weights[b5 + second] as number;
+        }
+      }
+    }
+    charFirst[position + 1] = sumFirst;
+    charSecond[position + 1] = sumSecond;
     c4 = c3;
     c3 = c2;
     c2 = c1;
@@ -302,8 +391,8 @@ function charGrams(text: string, buckets: Uint32Array): void {
 }
 
 /** Word 1-2 grams, lexical running counts and sentence ends. */
-function wordGrams(text: string, out: TextFeatures): void {
-  const { wordEnds, wordHashes, wordBuckets, wordCounts, sentenceEnds } = out;
+function wordGrams(text: string, out: TextFeatures, document: boolean): void {
+  const { wordEnds, wordBuckets, wordCounts, sentenceEnds } = out;
   let words = 0;
   let sentenceCount = 0;
   let verbs = 0;
@@ -337,14 +426,19 @@ function wordGrams(text: string, out: TextFeatures): void {
     }
     hash >>>= 0;
     const slot = words * wordSlots;
-    const unigram = Math.imul(hash ^ (hash >>> 16), 0x45d9f3b);
-    wordBuckets[slot] = (unigram ^ (unigram >>> 16)) & mask;
-    grams++;
+    const unigram = mix(hash);
+    wordBuckets[slot] = unigram;
+    wordBuckets[slot + 2] = document ? mix(hash ^ documentSalt) : noBucket;
+    grams += document ? 2 : 1;
     if (previous !== 0) {
-      const bigram = Math.imul((previous ^ Math.imul(hash, 0x27d4eb2d)) >>> 0, 0x165667b1);
-      wordBuckets[slot + 1] = (bigram ^ (bigram >>> 15)) & mask;
-      grams++;
-    } else wordBuckets[slot + 1] = noBucket;
+      const pair = (previous ^ Math.imul(hash, 0x27d4eb2d)) >>> 0;
+      wordBuckets[slot + 1] = mix(pair);
+      wordBuckets[slot + 3] = document ? mix(pair ^ documentSalt) : noBucket;
+      grams += document ? 2 : 1;
+    } else {
+      wordBuckets[slot + 1] = noBucket;
+      wordBuckets[slot + 3] = noBucket;
+    }
     previous = hash;
     const flags = flagsOf(hash);
     const isVerb = (flags & verbFlag) !== 0;
@@ -357,7 +451,6 @@ function wordGrams(text: string, out: TextFeatures): void {
     }
     if (position < length && text.charCodeAt(position) === 58 && (flags & roleFlag) !== 0) roles++;
     wordEnds[words] = position;
-    wordHashes[words] = hash;
     words++;
     const row = words * countStride;
     wordCounts[row + count.verbs] = verbs;
@@ -370,31 +463,6 @@ function wordGrams(text: string, out: TextFeatures): void {
   }
   out.wordCount = words;
   out.sentenceCount = sentenceCount;
-}
-
-/** In a document, every word gram again with the document salt (counted as word grams too). */
-function documentGrams(out: TextFeatures): void {
-  const { wordCount, wordBuckets, wordCounts } = out;
-  if (!out.document) {
-    for (let word = 0; word < wordCount; word++) {
-      wordBuckets[word * wordSlots + 2] = noBucket;
-      wordBuckets[word * wordSlots + 3] = noBucket;
-    }
-    return;
-  }
-  let added = 0;
-  for (let word = 0; word < wordCount; word++) {
-    const slot = word * wordSlots;
-    wordBuckets[slot + 2] = finish((wordBuckets[slot] as number) ^ documentSalt) & mask;
-    added++;
-    const bigram = wordBuckets[slot + 1] as number;
-    if (bigram !== noBucket) {
-      wordBuckets[slot + 3] = finish(bigram ^ documentSalt) & mask;
-      added++;
-    } else wordBuckets[slot + 3] = noBucket;
-    const row = (word + 1) * countStride + count.wordGrams;
-    wordCounts[row] = (wordCounts[row] as number) + added;
-  }
 }
 
 /** Character grams ending before position `x` (none end at 0 and 1, one at 2, two at 3, three from 4 on). */
@@ -434,6 +502,7 @@ export function forEachBucket(
   end: number,
   visit: (bucket: number, character: boolean) => void,
 ): void {
+  if (!features.buckets) throw new Error('forEachBucket needs a text extracted without weight sums');
   for (let index = start * 3; index < end * 3; index++) {
     const bucket = features.charBuckets[index] as number;
     if (bucket !== noBucket) visit(bucket, true);
@@ -444,23 +513,6 @@ export function forEachBucket(
     const bucket = features.wordBuckets[index] as number;
     if (bucket !== noBucket) visit(bucket, false);
   }
-}
-
-/**
- * Prefix sums of two heads' weights in one pass (their weights share a cache line): `charSums*[p]`
- * over the character grams ending before `p`, `wordSums*[k]` over the grams of the first `k`
- * words. `weights` is interleaved by head, `heads` per bucket.
- */
-export function weightSums(
-  features: TextFeatures,
-  weights: Int8Array,
-  heads: number,
-  first: number,
-  second: number,
-  sums: { charFirst: Int32Array; charSecond: Int32Array; wordFirst: Int32Array; wordSecond: Int32Array },
-): void {
-  prefixSums(features.charBuckets, 3, features.length, weights, heads, first, second, sums.charFirst, sums.charSecond);
-  prefixSums(features.wordBuckets, wordSlots, features.wordCount, weights, heads, first, second, sums.wordFirst, sums.wordSecond);
 }
 
 /** Running weight sums of two heads over `count` groups of `slots` buckets each (`noBucket` skipped). */
@@ -492,7 +544,11 @@ function prefixSums(
   }
 }
 
-/** The dense features of `[start, end)` into `dense` (words `firstWord` to `endWord`, from `wordIndexAfter`). */
+/**
+ * The dense features of `[start, end)` into `dense` (words `firstWord` to `endWord`, from
+ * `wordIndexAfter`). The tail features are read only when `tail` is set (the window heads: an
+ * optimiser-made suffix ends a prompt, and reading every sentence's tail would cost a pass).
+ */
 export function denseFeatures(
   features: TextFeatures,
   start: number,
@@ -500,6 +556,7 @@ export function denseFeatures(
   firstWord: number,
   endWord: number,
   dense: Float64Array,
+  tail: boolean,
 ): void {
   const { wordCounts, text } = features;
   const from = firstWord * countStride;
@@ -509,9 +566,18 @@ export function denseFeatures(
   const perWord = words > 0 ? 1 / words : 0;
   const sentences = of(count.sentences);
   const length = end - start;
-  dense[0] = Math.min(1, of(count.verbs) * perWord * 6);
-  dense[1] = Math.min(1, of(count.you) * perWord * 8);
-  dense[2] = sentences > 0 ? of(count.imperativeStarts) / sentences : 0;
+  // The lexical densities go to one of two slots, in a document or alone, like the hashed grams:
+  // "translate your response" is an order slipped into an email, or a user's own request.
+  const verbs = Math.min(1, of(count.verbs) * perWord * 6);
+  const you = Math.min(1, of(count.you) * perWord * 8);
+  const imperative = sentences > 0 ? of(count.imperativeStarts) / sentences : 0;
+  const alone = features.document ? 0 : 1;
+  dense[0] = verbs * (1 - alone);
+  dense[1] = you * (1 - alone);
+  dense[2] = imperative * (1 - alone);
+  dense[12] = verbs * alone;
+  dense[13] = you * alone;
+  dense[14] = imperative * alone;
   dense[3] = Math.min(1, of(count.roles) / 2);
   dense[7] = length > 0 ? Math.min(1, (of(count.nonAscii) / length) * 4) : 0;
   dense[8] = Math.min(1, (features.length - length) / 512);
@@ -521,8 +587,9 @@ export function denseFeatures(
   // A question or an order addressed to the reader, inside a document: the shape of a task hijack.
   const inDocument = features.document ? (dense[8] as number) : 0;
   dense[10] = (dense[9] as number) * inDocument;
-  dense[11] = (dense[2] as number) * inDocument;
-  tailFeatures(text, start, end, features.histogram, dense);
+  dense[11] = imperative * inDocument;
+  if (tail) tailFeatures(text, start, end, features.histogram, dense);
+  else dense.fill(0, 4, 7);
 }
 
 /**

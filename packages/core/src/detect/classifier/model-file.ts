@@ -16,8 +16,10 @@ export interface HeadHeader {
   dense: number[];
   /** Platt scaling: probability = 1 / (1 + exp(-(a × margin + b))). */
   platt: { a: number; b: number };
-  /** Probability at or above which the head fires. */
+  /** Probability at or above which the head fires (on a document; see `alone`). */
   threshold: number;
+  /** Calibration and threshold for an input that is not a document (a short prompt on its own), when fitted apart. */
+  alone?: { platt: { a: number; b: number }; threshold: number };
   /**
    * What the head scores, keeping the highest margin: `window`, windows of `length` every `stride`
    * characters (the whole input when it fits); `sentence`, sentences merged up to `unitMin`

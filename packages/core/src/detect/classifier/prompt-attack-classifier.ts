@@ -9,7 +9,7 @@ import {
   forEachUnit,
   forEachWindow,
   gramCounts,
-  weightSums,
+  type WeightSums,
   wordIndexAfter,
 } from './hashed-features.js';
 import { decodeModelFile, type HeadHeader, type ModelHeader } from './model-file.js';
@@ -22,10 +22,24 @@ export type PromptAttackHead = 'injection' | 'jailbreak';
 /** Calibrated probabilities, one per head. */
 export type PromptAttackScores = Record<PromptAttackHead, number>;
 
+/** What `evaluate` returns: each head's calibrated probability and the threshold it is held to. */
+export interface PromptAttackEvaluation {
+  scores: PromptAttackScores;
+  thresholds: PromptAttackScores;
+  /** Whether the input counted as a document (several sentences); the two kinds are calibrated apart. */
+  document: boolean;
+}
+
 export interface PromptAttackClassifier {
   readonly header: ModelHeader;
-  /** Each head's decision threshold on the calibrated probability. */
+  /** Each head's decision threshold on the calibrated probability, for documents (see `evaluate`). */
   readonly thresholds: Readonly<PromptAttackScores>;
+  /**
+   * Scores a words view and says which thresholds apply: a document's sentences and a short input
+   * on its own are calibrated separately (a request alone is a user's own; slipped into an email it
+   * is an injection), so each head has a threshold per kind.
+   */
+  evaluate(words: string): PromptAttackEvaluation;
   /**
    * Scores a words view (see rules/README.md). The injection head reads each sentence, the
    * jailbreak head overlapping windows; each keeps its highest probability, so an attack buried in
@@ -61,13 +75,17 @@ export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackCla
   const indices = heads.map((head) => header.heads.indexOf(head));
   const features = createTextFeatures();
   const dense = new Float64Array(denseCount);
-  const emptySums = () => ({
-    charFirst: new Int32Array(0),
-    charSecond: new Int32Array(0),
-    wordFirst: new Int32Array(0),
-    wordSecond: new Int32Array(0),
+  const sumsFor = (size: number): WeightSums => ({
+    weights,
+    heads: headCount,
+    first: indices[0] as number,
+    second: indices[1] as number,
+    charFirst: new Int32Array(size),
+    charSecond: new Int32Array(size),
+    wordFirst: new Int32Array(size),
+    wordSecond: new Int32Array(size),
   });
-  let sums = emptySums();
+  let sums = sumsFor(0);
   const result: [number, number] = [0, 0];
   let current = 0;
   let charSums = sums.charFirst;
@@ -83,23 +101,14 @@ export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackCla
     const words = (wordSums[endWord] as number) - (wordSums[firstWord] as number);
     let margin =
       head.bias + head.scale * ((charGrams > 0 ? chars / Math.sqrt(charGrams) : 0) + (wordGrams > 0 ? words / Math.sqrt(wordGrams) : 0));
-    denseFeatures(features, start, end, firstWord, endWord, dense);
+    denseFeatures(features, start, end, firstWord, endWord, dense, head.unit !== 'sentence');
     for (let index = 0; index < denseCount; index++) margin += (dense[index] as number) * (head.dense[index] as number);
     if (margin > (result[current] as number)) result[current] = margin;
   };
 
   const margins = (words: string): [number, number] => {
-    extractText(words, features);
-    if (sums.charFirst.length < words.length + 1) {
-      const size = 2 ** Math.ceil(Math.log2(Math.max(64, words.length + 1)));
-      sums = {
-        charFirst: new Int32Array(size),
-        charSecond: new Int32Array(size),
-        wordFirst: new Int32Array(size),
-        wordSecond: new Int32Array(size),
-      };
-    }
-    weightSums(features, weights, headCount, indices[0] as number, indices[1] as number, sums);
+    if (sums.charFirst.length < words.length + 1) sums = sumsFor(2 ** Math.ceil(Math.log2(Math.max(64, words.length + 1))));
+    extractText(words, features, sums);
     for (current = 0; current < 2; current++) {
       result[current] = Number.NEGATIVE_INFINITY;
       charSums = current === 0 ? sums.charFirst : sums.charSecond;
@@ -111,19 +120,29 @@ export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackCla
     // Buffers grown for one huge input are not kept.
     if (words.length > 1 << 18) {
       Object.assign(features, createTextFeatures());
-      sums = emptySums();
+      sums = sumsFor(0);
     }
     return [result[0], result[1]];
+  };
+
+  const evaluate = (words: string): PromptAttackEvaluation => {
+    const [first, second] = margins(words);
+    const document = features.document;
+    const injectionSpace = spaceOf(injection, document);
+    const jailbreakSpace = spaceOf(jailbreak, document);
+    return {
+      scores: { injection: calibrate(injectionSpace.platt, first), jailbreak: calibrate(jailbreakSpace.platt, second) },
+      thresholds: { injection: injectionSpace.threshold, jailbreak: jailbreakSpace.threshold },
+      document,
+    };
   };
 
   return {
     header,
     thresholds: { injection: injection.threshold, jailbreak: jailbreak.threshold },
     margins,
-    score(words) {
-      const [first, second] = margins(words);
-      return { injection: calibrate(injection, first), jailbreak: calibrate(jailbreak, second) };
-    },
+    evaluate,
+    score: (words) => evaluate(words).scores,
   };
 }
 
@@ -144,8 +163,13 @@ function headNamed(header: ModelHeader, name: PromptAttackHead): HeadHeader {
   return head;
 }
 
-function calibrate(head: HeadHeader, margin: number): number {
-  return 1 / (1 + Math.exp(-(head.platt.a * margin + head.platt.b)));
+/** The calibration a head applies to documents (its own) or to inputs alone (`alone`, when the file has it). */
+function spaceOf(head: HeadHeader, document: boolean): { platt: HeadHeader['platt']; threshold: number } {
+  return document || !head.alone ? head : head.alone;
+}
+
+function calibrate(platt: HeadHeader['platt'], margin: number): number {
+  return 1 / (1 + Math.exp(-(platt.a * margin + platt.b)));
 }
 
 let shipped: PromptAttackClassifier | undefined;
@@ -159,14 +183,14 @@ export function loadPromptAttackClassifier(): PromptAttackClassifier {
 // Both heads come from one pass; the two detectors of one scan share it through this one-entry
 // cache (the scanner hands both the same words string).
 let lastWords: string | undefined;
-let lastScores: PromptAttackScores | undefined;
+let lastEvaluation: PromptAttackEvaluation | undefined;
 
-function scoresOf(words: string): PromptAttackScores {
-  if (lastWords !== words || !lastScores) {
-    lastScores = loadPromptAttackClassifier().score(words);
+function evaluationOf(words: string): PromptAttackEvaluation {
+  if (lastWords !== words || !lastEvaluation) {
+    lastEvaluation = loadPromptAttackClassifier().evaluate(words);
     lastWords = words;
   }
-  return lastScores;
+  return lastEvaluation;
 }
 
 /** What the detector reads (a subset of the scanner's BuiltinInput). */
@@ -192,8 +216,9 @@ export interface ClassifierMatch {
  */
 export function promptAttackDetector(head: PromptAttackHead): (input: ClassifierInput) => ClassifierMatch[] {
   return ({ words, sourceLength }) => {
-    const probability = scoresOf(words)[head];
-    if (probability < loadPromptAttackClassifier().thresholds[head]) return [];
+    const { scores, thresholds } = evaluationOf(words);
+    const probability = scores[head];
+    if (probability < thresholds[head]) return [];
     return [{ start: 0, end: sourceLength, space: 'source', confidence: Math.round(probability * 1000) / 1000 }];
   };
 }
