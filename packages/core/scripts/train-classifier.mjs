@@ -330,14 +330,14 @@ function train(examples, lambda, trainSeed) {
       step = sgdStep(x, y, step);
     }
   }
-  function sgdStep(x, y, step, share = 1) {
+  function sgdStep(x, y, step) {
     const eta = eta0 / (1 + lambda * eta0 * step);
     step++;
     let dot = 0;
     for (let k = 0; k < x.indices.length; k++) dot += weights[x.indices[k]] * x.values[k];
     let margin = bias + scale * dot;
     for (let k = 0; k < denseCount; k++) margin += dense[k] * x.dense[k];
-    const gradient = (sigmoid(margin) - y) * weightOf[y] * share;
+    const gradient = (sigmoid(margin) - y) * weightOf[y];
     scale *= 1 - eta * lambda;
     const update = (eta * gradient) / scale;
     for (let k = 0; k < x.indices.length; k++) weights[x.indices[k]] -= update * x.values[k];
