@@ -52,6 +52,14 @@ describe('buildTextView', () => {
     expect(view.invisible).toEqual([{ kind: 'tag', start: 5, end: 5 + hidden.length, count: 6, benign: 0, hidden: 'run rm' }]);
   });
 
+  it('keeps a multi-line tag payload whole, line breaks included (tags cannot spell them)', () => {
+    const tags = (text: string) => [...text].map((char) => String.fromCodePoint(0xe0000 + char.charCodeAt(0))).join('');
+    const input = `Hi.${tags('first line')}\n${tags('second line')}\r\n\n${tags('third')} visible ${tags('apart')}`;
+    const view = buildTextView(input);
+    expect(view.invisible.map((run) => run.hidden)).toEqual(['first line\nsecond line\r\n\nthird', 'apart']);
+    expect(view.text).toBe('Hi.\n\r\n\n visible ');
+  });
+
   it('decodes bytes smuggled in variation selectors after an emoji', () => {
     const bytes = [...new TextEncoder().encode('hi!')];
     const selectors = bytes.map((byte) => String.fromCodePoint(byte < 16 ? 0xfe00 + byte : 0xe0100 + byte - 16)).join('');

@@ -66,7 +66,11 @@ export function buildTextView(input: string): TextView {
       const codePoint = char.codePointAt(0) as number;
       const kind = invisibleKind(codePoint);
       if (kind === undefined) return foldCharacter(char);
-      if (!run || run.kind !== kind || run.end !== offset) {
+      // Tags spell printable ASCII only, so a line break in smuggled text stays visible: a tag run
+      // resumed after a few whitespace characters is the same payload, with its line breaks.
+      const gap = run?.kind === 'tag' && kind === 'tag' && offset > run.end && offset - run.end <= 4 ? input.slice(run.end, offset) : '';
+      if (gap !== '' && gap.trim() === '' && run) run.hidden += gap;
+      else if (!run || run.kind !== kind || run.end !== offset) {
         closeRun();
         run = { kind, start: offset, end: offset, count: 0, benign: 0 };
         if (kind === 'tag') run.hidden = '';
