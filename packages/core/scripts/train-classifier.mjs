@@ -22,8 +22,8 @@
 // 30% validation; 20% of the train groups are held out as the calibration slice. Each head's L2
 // strength is chosen on the calibration slice; Platt scaling and the threshold are fitted on the
 // calibration slice pooled with 5-fold out-of-fold scores of the train rows, separately for
-// documents and for inputs alone when both kinds have enough rows (FPR <= 1% on label-0 rows, then
-// raised while it costs at most 2 points of pooled TPR). Validation rows are never trained on;
+// documents and for inputs alone when both kinds have enough rows (FPR <= `targetFpr` on label-0
+// rows, then raised while it costs at most 2 points of pooled TPR). Validation rows are never trained on;
 // only validation figures are reported. TRAIN_DEBUG=1 prints the top-scoring negatives of each pool.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,12 @@ const seed = 20240611;
 // The injection head reads sentences (an injected instruction is one sentence of an email or a
 // page), the jailbreak head long windows (a jailbreak is a whole prompt's framing).
 const windows = { injection: { unit: 'sentence', length: 768, stride: 384 }, jailbreak: { unit: 'window', length: 1536, stride: 768 } };
-const targetFpr = 0.01;
+// Pooled FPR each head's threshold starts from. The jailbreak head keeps a guard band below the
+// 1% target: its benign score tail is heavy (role-play and "imagine you are" tasks score near
+// 1), and fitted at exactly 1% its FPR on unseen rows came out above 1% (1.3% and 1.8% in two
+// trainings). The injection head's rules carry most of its recall, and at 0.5% it would miss
+// the canonical "ignore all previous instructions" email.
+const targetFpr = { injection: 0.01, jailbreak: 0.005 };
 const tprSlack = 0.02;
 const lambdas = [3e-6, 1e-5, 3e-5, 1e-4];
 const epochs = 12;
@@ -412,10 +417,9 @@ function encode(models, calibration) {
   const { weights, scales } = quantise(models);
   const header = {
     format: 'palisade-prompt-attack-classifier',
-    version: 2,
+    version: 3,
     hashBits: featureSettings.hashBits,
-    charGramMin: featureSettings.charGramMin,
-    charGramMax: featureSettings.charGramMax,
+    charGramLengths: featureSettings.charGramLengths,
     wordGramMax: featureSettings.wordGramMax,
     tailLength: featureSettings.tailLength,
     documentSentences: featureSettings.documentSentences,
@@ -447,10 +451,10 @@ function rowsFor(head, sideName) {
   return rows.filter((row) => row.side === sideName && labelFor(row, head) !== undefined);
 }
 
-/** Smallest threshold on scores whose FPR over label-0 rows is at most `targetFpr`. */
-function thresholdFor(negativeScores) {
+/** Smallest threshold on scores whose FPR over label-0 rows is at most `target`. */
+function thresholdFor(negativeScores, target) {
   const sorted = [...negativeScores].sort((a, b) => b - a);
-  const allowed = Math.floor(targetFpr * sorted.length);
+  const allowed = Math.floor(target * sorted.length);
   const boundary = sorted[allowed] ?? Number.NEGATIVE_INFINITY;
   return boundary;
 }
@@ -499,7 +503,7 @@ function calibrationTpr(model, head) {
   };
   const slice = rowsFor(head, 'calibration');
   const negatives = slice.filter((row) => row.label === 0).map(score);
-  const threshold = thresholdFor(negatives);
+  const threshold = thresholdFor(negatives, 0.01);
   const positives = slice.filter((row) => labelFor(row, head) === 1).map(score);
   return positives.filter((value) => value > threshold).length / Math.max(1, positives.length);
 }
@@ -575,7 +579,10 @@ function calibrate(head, pooled, kind) {
       );
     }
   }
-  const boundary = thresholdFor(pooled.filter(({ label }) => label === 0).map(({ margin }) => sigmoid(platt.a * margin + platt.b)));
+  const boundary = thresholdFor(
+    pooled.filter(({ label }) => label === 0).map(({ margin }) => sigmoid(platt.a * margin + platt.b)),
+    targetFpr[head],
+  );
   // Fire strictly above the highest allowed negative: the next representable step up.
   const floor = Math.min(0.999, Math.max(0.5, boundary + 1e-6));
   // Then move up while it costs at most `tprSlack` of pooled TPR: benign text unlike anything in
@@ -690,7 +697,7 @@ const manifest = {
   features: { ...featureSettings, denseNames: [...featureSettings.denseNames], windows },
   training: { algorithm: 'SGD, L2, class-balanced, Bottou schedule eta0=0.5', epochs, lambdas, chosen },
   calibration: Object.fromEntries(heads.map((head, index) => [head, calibration[index]])),
-  thresholdRule: `smallest threshold with FPR <= ${targetFpr * 100}% on the label-0 rows of the calibration slice and the train rows' out-of-fold scores (at least 0.5), then raised while the pooled TPR drops by at most ${tprSlack * 100} point`,
+  thresholdRule: `smallest threshold with FPR <= ${targetFpr.injection * 100}% (injection) or ${targetFpr.jailbreak * 100}% (jailbreak) on the label-0 rows of the calibration slice and the train rows' out-of-fold scores (at least 0.5), then raised while the pooled TPR drops by at most ${tprSlack * 100} point`,
   validation: figures,
 };
 writeFileSync(join(modelsDirectory, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

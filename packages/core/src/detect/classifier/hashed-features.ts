@@ -2,7 +2,7 @@
  * Feature extraction for the prompt-attack classifier, shared by the runtime and the trainer
  * (`scripts/train-classifier.mjs` imports the built copy), so both see exactly the same features.
  *
- * One pass over a words view records, for every position, the hashed character 3-5 grams ending
+ * One pass over a words view records, for every position, the hashed character 3- and 5-grams ending
  * there, and for every word its hashed word 1-2 grams and lexical flags (as running counts). In a
  * document (several sentences), every word gram is also hashed a second time with a document salt,
  * and the lexical densities go to document slots, so the model can learn that "what is the capital
@@ -24,8 +24,8 @@
 export const featureSettings = {
   /** log2 of the number of hash buckets. */
   hashBits: 17,
-  charGramMin: 3,
-  charGramMax: 5,
+  /** Lengths of the character grams hashed at each position. */
+  charGramLengths: '3,5',
   wordGramMax: 2,
   /** Characters of the range's end read for the suffix features. */
   tailLength: 256,
@@ -64,7 +64,6 @@ const power2 = Math.imul(power1, power1);
 const power3 = Math.imul(power2, power1);
 const power4 = Math.imul(power3, power1);
 const salt3 = 0x3c6ef372;
-const salt4 = 0x5b4a1f0d;
 const salt5 = 0x7f4a7c15;
 const documentSalt = 0x2545f491;
 
@@ -216,7 +215,7 @@ const wordSlots = 4;
 export interface TextFeatures {
   text: string;
   length: number;
-  /** Buckets of the character 3-, 4- and 5-gram ending at each position (`position * 3 + n - 3`); `noBucket` before the text is long enough. */
+  /** Buckets of the character 3- and 5-gram ending at each position (`position * 2`, `position * 2 + 1`); `noBucket` before the text is long enough. */
   charBuckets: Uint32Array;
   wordCount: number;
   /** Exclusive end of each word. */
@@ -253,8 +252,6 @@ export function createTextFeatures(): TextFeatures {
   };
 }
 
-const mask = (1 << featureSettings.hashBits) - 1;
-
 /** Records the features of a whole words view into `out`. Linear in the text; allocates only to grow `out`. */
 export function extractText(text: string, out: TextFeatures, scoring?: WeightSums): void {
   const length = text.length;
@@ -263,7 +260,7 @@ export function extractText(text: string, out: TextFeatures, scoring?: WeightSum
   if (scoring) {
     if (scoring.charFirst.length < length + 1)
       throw new RangeError(`weight sums hold ${scoring.charFirst.length - 1} characters, the text ${length}`);
-  } else if (out.charBuckets.length < length * 3) out.charBuckets = new Uint32Array(grow(length) * 3);
+  } else if (out.charBuckets.length < length * charSlots) out.charBuckets = new Uint32Array(grow(length) * charSlots);
   out.buckets = !scoring;
   // A word needs at least one character and a separator, a sentence two characters.
   const maxWords = (length >>> 1) + 1;
@@ -327,23 +324,24 @@ function grow(size: number): number {
 // bits (Fibonacci hashing: one multiply spreads every input bit into the bucket).
 const shift = 32 - featureSettings.hashBits;
 const golden = 0x9e3779b1;
+/** Grams hashed per position: a 3-gram and a 5-gram (4-grams cost a third of the hashing and added nothing measurable). */
+const charSlots = 2;
 
-/** Buckets of the character 3-5 grams ending at each position (the trainer's path). */
+/** Buckets of the character 3- and 5-grams ending at each position (the trainer's path). */
 function charGrams(text: string, buckets: Uint32Array): void {
   // Each gram is hashed once at its last character: a polynomial hash extended to the left
-  // (g4 = g3 + c[i-3]·P³), so a position costs one character read and a few multiplies.
+  // (g5 = g3 + c[i-3]·P³ + c[i-4]·P⁴), so a position costs one character read and a few multiplies.
   let c1 = 0;
   let c2 = 0;
   let c3 = 0;
   let c4 = 0;
   for (let position = 0, length = text.length; position < length; position++) {
     const c0 = text.charCodeAt(position);
-    const base = position * 3;
+    const base = position * charSlots;
     const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + c0) | 0;
-    const g4 = (g3 + Math.imul(c3, power3)) | 0;
+    const g5 = (g3 + Math.imul(c3, power3) + Math.imul(c4, power4)) | 0;
     buckets[base] = position >= 2 ? Math.imul(g3 ^ salt3, golden) >>> shift : noBucket;
-    buckets[base + 1] = position >= 3 ? Math.imul(g4 ^ salt4, golden) >>> shift : noBucket;
-    buckets[base + 2] = position >= 4 ? Math.imul((g4 + Math.imul(c4, power4)) ^ salt5, golden) >>> shift : noBucket;
+    buckets[base + 1] = position >= 4 ? Math.imul(g5 ^ salt5, golden) >>> shift : noBucket;
     c4 = c3;
     c3 = c2;
     c2 = c1;
@@ -365,20 +363,15 @@ function charGramSums(text: string, scoring: WeightSums): void {
   for (let position = 0, length = text.length; position < length; position++) {
     const c0 = text.charCodeAt(position);
     const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + c0) | 0;
-    const g4 = (g3 + Math.imul(c3, power3)) | 0;
     if (position >= 2) {
       const b3 = (Math.imul(g3 ^ salt3, golden) >>> shift) * heads;
       sumFirst += weights[b3 + first] as number;
       sumSecond += weights[b3 + second] as number;
-      if (position >= 3) {
-        const b4 = (Math.imul(g4 ^ salt4, golden) >>> shift) * heads;
-        sumFirst += weights[b4 + first] as number;
-        sumSecond += weights[b4 + second] as number;
-        if (position >= 4) {
-          const b5 = (Math.imul((g4 + Math.imul(c4, power4)) ^ salt5, golden) >>> shift) * heads;
-          sumFirst += weights[b5 + first] as number;
-          sumSecond += weights[b5 + second] as number;
-        }
+      if (position >= 4) {
+        const g5 = (g3 + Math.imul(c3, power3) + Math.imul(c4, power4)) | 0;
+        const b5 = (Math.imul(g5 ^ salt5, golden) >>> shift) * heads;
+        sumFirst += weights[b5 + first] as number;
+        sumSecond += weights[b5 + second] as number;
       }
     }
     charFirst[position + 1] = sumFirst;
@@ -465,9 +458,9 @@ function wordGrams(text: string, out: TextFeatures, document: boolean): void {
   out.sentenceCount = sentenceCount;
 }
 
-/** Character grams ending before position `x` (none end at 0 and 1, one at 2, two at 3, three from 4 on). */
+/** Character grams ending before position `x` (a 3-gram ends at each position from 2 on, a 5-gram from 4 on). */
 function charGramsBefore(x: number): number {
-  return x <= 2 ? 0 : x === 3 ? 1 : 3 * x - 9;
+  return x <= 2 ? 0 : x <= 4 ? x - 2 : 2 * x - 6;
 }
 
 /** Index of the first word whose end is greater than `position`. */
@@ -503,7 +496,7 @@ export function forEachBucket(
   visit: (bucket: number, character: boolean) => void,
 ): void {
   if (!features.buckets) throw new Error('forEachBucket needs a text extracted without weight sums');
-  for (let index = start * 3; index < end * 3; index++) {
+  for (let index = start * charSlots; index < end * charSlots; index++) {
     const bucket = features.charBuckets[index] as number;
     if (bucket !== noBucket) visit(bucket, true);
   }

@@ -31,10 +31,10 @@ export interface HeadHeader {
 
 export interface ModelHeader {
   format: 'palisade-prompt-attack-classifier';
-  version: 2;
+  version: 3;
   hashBits: number;
-  charGramMin: number;
-  charGramMax: number;
+  /** Lengths of the character grams, comma-separated ("3,5"). */
+  charGramLengths: string;
   wordGramMax: number;
   tailLength: number;
   documentSentences: number;
@@ -71,7 +71,7 @@ export function decodeModelFile(bytes: Uint8Array): ModelFile {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const length = view.getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as ModelHeader;
-  if (header.format !== 'palisade-prompt-attack-classifier' || header.version !== 2) {
+  if (header.format !== 'palisade-prompt-attack-classifier' || header.version !== 3) {
     throw new Error(`unsupported classifier file format ${String(header.format)} v${String(header.version)}`);
   }
   const offset = Math.ceil((8 + length) / 8) * 8;

@@ -146,16 +146,7 @@ export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackCla
   };
 }
 
-const settingKeys = [
-  'hashBits',
-  'charGramMin',
-  'charGramMax',
-  'wordGramMax',
-  'tailLength',
-  'documentSentences',
-  'documentLength',
-  'unitMin',
-] as const;
+const settingKeys = ['hashBits', 'charGramLengths', 'wordGramMax', 'tailLength', 'documentSentences', 'documentLength', 'unitMin'] as const;
 
 function headNamed(header: ModelHeader, name: PromptAttackHead): HeadHeader {
   const head = header.heads.find((candidate) => candidate.name === name);
