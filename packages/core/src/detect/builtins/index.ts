@@ -1,5 +1,6 @@
 import type { InvisibleRun } from '../../normalize/text-view.js';
 import { promptAttackDetector } from '../classifier/prompt-attack-classifier.js';
+import { detectForeignRequest } from './foreign-request.js';
 import { detectPersonNames } from './person-name.js';
 
 /** What a built-in detector sees. */
@@ -54,6 +55,8 @@ export const builtinDetectors: Readonly<Record<string, BuiltinDetector | 'decode
   // The learned classifier (src/detect/classifier): weights load from models/ on first use.
   'injection-classifier': promptAttackDetector('injection'),
   'jailbreak-classifier': promptAttackDetector('jailbreak'),
+  // A request line that shares no words with the document around it (an injected task).
+  'foreign-request': ({ text }) => detectForeignRequest(text).map((match) => ({ ...match, space: 'text' as const })),
   // Off in the shipped packs (too many public figures' names in ordinary text); a custom pack
   // can enable it with `detector: person-name`.
   'person-name': ({ text }) => detectPersonNames(text).map((match) => ({ ...match, space: 'text' as const })),
