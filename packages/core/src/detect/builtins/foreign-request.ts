@@ -169,41 +169,53 @@ const functionWords = new Set([
 ]);
 
 const wordPattern = /[a-z0-9']+/g;
-// Three spaced single letters, or a digit inside letters ("s p a c e d", "3xpl41n").
-const obfuscated = /(?:^|\s)[a-z](?: [a-z]){2}(?:\s|$)|[a-z][0-9]|[0-9][a-z]/;
+// Three spaced single letters, or digits between letters ("s p a c e d", "h0w", "3xpl41n").
+const obfuscated = /(?:^|\s)[a-z](?: [a-z]){2}(?:\s|$)|[a-z][0-9]+[a-z]/;
 const lineBreak = /\r?\n|(?:\\r)?\\n/g;
 // A table row, a list item ("- ", "* ", "• ", "7. ", "b) "), or a "label:" line (a header field).
 const notASentence = /^(?:\||[-*•]\s|[0-9a-z]{1,3}[.)]\s|[^\s:]{1,24}(?: [^\s:]{1,24}){0,2}:)/i;
 
+/** A non-empty line, trimmed: `[start, end)` of the text view. */
 interface Line {
   start: number;
   end: number;
-  words: string[];
 }
+
+// Longest line read as a request: 20 words, spaced out letter by letter at worst.
+const maximumLineLength = 400;
 
 /** Finds the one foreign request of a text view, if there is exactly one. */
 export function detectForeignRequest(text: string): ForeignRequestMatch[] {
   if (text.length < minimumRest) return [];
   const lines = splitLines(text);
   if (lines.length < minimumLines) return [];
-  // How many lines each content stem occurs in.
+  // Request-shaped lines first (cheap, and most documents have none); the vocabulary of the whole
+  // text is read only when one exists.
+  const requests: { index: number; stems: Set<string> }[] = [];
+  lines.forEach((line, index) => {
+    const words = requestWords(text, line);
+    if (!words || text.length - (line.end - line.start) < minimumRest) return;
+    const stems = stemsOf(words);
+    if (stems.size >= 2) requests.push({ index, stems });
+  });
+  if (requests.length === 0) return [];
+  // How many lines each content stem occurs in (request lines with their folded words).
   const stemLines = new Map<string, number>();
-  const lineStems = lines.map((line) => {
-    const stems = new Set<string>();
-    for (const word of line.words) if (isContent(word)) stems.add(word.slice(0, stemLength));
+  const count = (stems: Set<string>) => {
     for (const stem of stems) stemLines.set(stem, (stemLines.get(stem) ?? 0) + 1);
-    return stems;
+  };
+  let next = 0;
+  lines.forEach((line, index) => {
+    if (requests[next]?.index === index) count((requests[next++] as (typeof requests)[number]).stems);
+    else count(stemsOf(text.slice(line.start, line.end).toLowerCase().match(wordPattern) ?? []));
   });
   let found: ForeignRequestMatch | undefined;
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index] as Line;
-    const stems = lineStems[index] as Set<string>;
-    if (!isRequest(text, line) || stems.size < 2) continue;
-    if (text.length - (line.end - line.start) < minimumRest) continue;
+  for (const { index, stems } of requests) {
     let shared = false;
     for (const stem of stems) if ((stemLines.get(stem) as number) > 1) shared = true;
     if (shared) continue;
     if (found) return [];
+    const line = lines[index] as Line;
     found = { start: line.start, end: line.end };
   }
   return found ? [found] : [];
@@ -217,12 +229,7 @@ function splitLines(text: string): Line[] {
     let to = end;
     while (from < to && isSpace(text.charCodeAt(from))) from++;
     while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
-    if (to > from) {
-      const body = text.slice(from, to).toLowerCase();
-      // Spaced-out letters and leetspeak read as the words view reads them.
-      const words = (obfuscated.test(body) ? foldLikeWordsView(body) : body).match(wordPattern);
-      if (words) lines.push({ start: from, end: to, words });
-    }
+    if (to > from) lines.push({ start: from, end: to });
   };
   for (const match of text.matchAll(lineBreak)) {
     add(match.index);
@@ -232,13 +239,23 @@ function splitLines(text: string): Line[] {
   return lines;
 }
 
-function isRequest(text: string, line: Line): boolean {
-  const { words } = line;
-  if (words.length < minimumWords || words.length > maximumWords) return false;
+/** The words of a line shaped like a request to the reader (lower case, folded if obfuscated), or undefined. */
+function requestWords(text: string, line: Line): string[] | undefined {
+  if (line.end - line.start > maximumLineLength) return undefined;
   const body = text.slice(line.start, line.end);
-  if (notASentence.test(body)) return false;
-  if (!requestOpeners.has(words[0] as string) && !body.endsWith('?')) return false;
-  return !words.some((word) => pointers.has(word));
+  if (notASentence.test(body)) return undefined;
+  const lower = body.toLowerCase();
+  // Spaced-out letters and leetspeak read as the words view reads them.
+  const words = (obfuscated.test(lower) ? foldLikeWordsView(lower) : lower).match(wordPattern);
+  if (!words || words.length < minimumWords || words.length > maximumWords) return undefined;
+  if (!requestOpeners.has(words[0] as string) && !body.endsWith('?')) return undefined;
+  return words.some((word) => pointers.has(word)) ? undefined : words;
+}
+
+function stemsOf(words: readonly string[]): Set<string> {
+  const stems = new Set<string>();
+  for (const word of words) if (isContent(word)) stems.add(word.slice(0, stemLength));
+  return stems;
 }
 
 function isContent(word: string): boolean {
