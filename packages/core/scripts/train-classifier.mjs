@@ -23,8 +23,9 @@
 // strength is chosen on the calibration slice; Platt scaling and the threshold are fitted on the
 // calibration slice pooled with 5-fold out-of-fold scores of the train rows, separately for
 // documents and for inputs alone when both kinds have enough rows (FPR <= `targetFpr` on label-0
-// rows, then raised while it costs at most 2 points of pooled TPR). Validation rows are never trained on;
-// only validation figures are reported. TRAIN_DEBUG=1 prints the top-scoring negatives of each pool.
+// rows, then raised while it costs at most 2 points of pooled TPR). Validation rows are never
+// trained on; only validation figures are reported. TRAIN_DEBUG=1 prints the top-scoring negatives
+// of each pool.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -43,9 +44,9 @@ const seed = 20240611;
 const windows = { injection: { unit: 'sentence', length: 768, stride: 384 }, jailbreak: { unit: 'window', length: 1536, stride: 768 } };
 // Pooled FPR each head's threshold starts from. The jailbreak head keeps a guard band below the
 // 1% target: its benign score tail is heavy (role-play and "imagine you are" tasks score near
-// 1), and fitted at exactly 1% its FPR on unseen rows came out above 1% (1.3% and 1.8% in two
-// trainings). The injection head's rules carry most of its recall, and at 0.5% it would miss
-// the canonical "ignore all previous instructions" email.
+// 1), and fitted at exactly 1% its FPR on the validation rows came out above 1% in three
+// trainings (1.02%, 1.3%, 1.8%). The injection family's rules carry most of its recall, and at
+// 0.5% the injection head would miss the canonical "ignore all previous instructions" email.
 const targetFpr = { injection: 0.01, jailbreak: 0.005 };
 const tprSlack = 0.02;
 const lambdas = [3e-6, 1e-5, 3e-5, 1e-4];

@@ -2,8 +2,8 @@
  * Feature extraction for the prompt-attack classifier, shared by the runtime and the trainer
  * (`scripts/train-classifier.mjs` imports the built copy), so both see exactly the same features.
  *
- * One pass over a words view records, for every position, the hashed character 3- and 5-grams ending
- * there, and for every word its hashed word 1-2 grams and lexical flags (as running counts). In a
+ * One pass over a words view records, for every position, the hashed character 3- and 5-grams
+ * ending there, and for every word its hashed word 1-2 grams and lexical flags (running counts). In a
  * document (several sentences), every word gram is also hashed a second time with a document salt,
  * and the lexical densities go to document slots, so the model can learn that "what is the capital
  * of brazil?" is an ordinary prompt on its own but a hijack when it sits inside an email (the two
