@@ -148,6 +148,7 @@ const find = (key) => {
 const union = (left, right) => {
   const a = find(left);
   const b = find(right);
+  // biome-ignore lint/complexity/useMathMinMax: the keys are group names (strings); Math.max would make them NaN
   if (a !== b) parent.set(a < b ? b : a, a < b ? a : b);
 };
 for (const row of rows) {

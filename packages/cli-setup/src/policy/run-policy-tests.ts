@@ -1,7 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type CompiledConfig, createGuard, createScanner, type Guard, type Scanner } from '@palisade/core';
 import type { ConformanceCase, ConformanceEvaluate, ConformanceResult, RunConformanceCaseOptions } from '@palisade/core/test';
 
