@@ -20,6 +20,8 @@
  * order inside a document.
  */
 
+import { Buffer } from 'node:buffer';
+
 /** Feature settings; the model file records them and the loader checks they match. */
 export const featureSettings = {
   /** log2 of the number of hash buckets. */
@@ -199,9 +201,17 @@ function flagsOf(hash: number): number {
   }
 }
 
-const isWordCode = (code: number) => (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code > 127;
-const isClauseEnd = (code: number) => code === 46 || code === 33 || code === 63 || code === 58 || code === 59 || code === 10;
-const isSentenceEnd = (code: number) => code === 46 || code === 33 || code === 63;
+// What each UTF-16 code unit is to the word pass, one table load instead of a chain of compares.
+const wordKind = 1;
+const clauseEndKind = 2;
+const sentenceEndKind = 4;
+const charKinds = new Uint8Array(0x10000);
+for (let code = 0; code < 0x10000; code++) {
+  const word = (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code > 127;
+  const sentenceEnd = code === 46 || code === 33 || code === 63;
+  const clauseEnd = sentenceEnd || code === 58 || code === 59 || code === 10;
+  charKinds[code] = (word ? wordKind : 0) | (clauseEnd ? clauseEndKind : 0) | (sentenceEnd ? sentenceEndKind : 0);
+}
 
 /** Running counts kept per word, `countStride` numbers per row. */
 const count = { verbs: 0, you: 1, roles: 2, sentences: 3, imperativeStarts: 4, nonAscii: 5, wordGrams: 6 } as const;
@@ -215,6 +225,14 @@ const wordSlots = 4;
 export interface TextFeatures {
   text: string;
   length: number;
+  /**
+   * The text's UTF-16 code units, then a 0 (a non-word sentinel). The passes read this array:
+   * one native copy costs less than a `charCodeAt` per read, which checks the string's
+   * representation every time.
+   */
+  codes: Uint16Array;
+  /** The bytes of `codes`, for the copy. */
+  codeBytes: Buffer;
   /** Buckets of the character 3- and 5-gram ending at each position (`position * 2`, `position * 2 + 1`); `noBucket` before the text is long enough. */
   charBuckets: Uint32Array;
   wordCount: number;
@@ -229,7 +247,7 @@ export interface TextFeatures {
   sentenceCount: number;
   /** Whether the text counts as a document (see `isDocument`). */
   document: boolean;
-  /** Scratch for the tail entropy. */
+  /** Scratch for the tail entropy: 128 counts, then the slots counted, in the order first seen. */
   histogram: Uint16Array;
   /** Whether `charBuckets` holds this text's buckets (false when it was extracted straight into weight sums). */
   buckets: boolean;
@@ -239,6 +257,8 @@ export function createTextFeatures(): TextFeatures {
   return {
     text: '',
     length: 0,
+    codes: new Uint16Array(0),
+    codeBytes: Buffer.alloc(0),
     charBuckets: new Uint32Array(0),
     wordCount: 0,
     wordEnds: new Int32Array(0),
@@ -247,7 +267,7 @@ export function createTextFeatures(): TextFeatures {
     sentenceEnds: new Int32Array(0),
     sentenceCount: 0,
     document: false,
-    histogram: new Uint16Array(128),
+    histogram: new Uint16Array(256),
     buckets: false,
   };
 }
@@ -257,10 +277,12 @@ export function extractText(text: string, out: TextFeatures, scoring?: WeightSum
   const length = text.length;
   out.text = text;
   out.length = length;
+  copyCodes(text, out);
   if (scoring) {
-    if (scoring.charFirst.length < length + 1)
-      throw new RangeError(`weight sums hold ${scoring.charFirst.length - 1} characters, the text ${length}`);
-  } else if (out.charBuckets.length < length * charSlots) out.charBuckets = new Uint32Array(grow(length) * charSlots);
+    // One more entry than the prefix sums need: the pass writes one past the text (see `grams`).
+    if (scoring.charFirst.length < length + 2)
+      throw new RangeError(`weight sums hold ${scoring.charFirst.length - 2} characters, the text ${length}`);
+  } else if (out.charBuckets.length < (length + 1) * charSlots) out.charBuckets = new Uint32Array(grow(length + 1) * charSlots);
   out.buckets = !scoring;
   // A word needs at least one character and a separator, a sentence two characters.
   const maxWords = (length >>> 1) + 1;
@@ -272,25 +294,33 @@ export function extractText(text: string, out: TextFeatures, scoring?: WeightSum
     out.sentenceEnds = new Int32Array(size);
   }
   out.document = isDocument(text);
-  if (scoring) charGramSums(text, scoring);
-  else charGrams(text, out.charBuckets);
-  wordGrams(text, out, out.document);
-  if (scoring) {
-    const { weights, heads, first, second, wordFirst, wordSecond } = scoring;
-    prefixSums(out.wordBuckets, wordSlots, out.wordCount, weights, heads, first, second, wordFirst, wordSecond);
+  grams(out, out.document, scoring);
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Copies the text's code units into `out.codes` (growing it), with the sentinel after them. */
+function copyCodes(text: string, out: TextFeatures): void {
+  const length = text.length;
+  if (out.codes.length < length + 1) {
+    const buffer = new ArrayBuffer(grow(length + 1) * 2);
+    out.codes = new Uint16Array(buffer);
+    out.codeBytes = Buffer.from(buffer);
   }
+  // UTF-16LE is the array's own layout on little-endian machines (all that Node ships for but s390x).
+  if (littleEndian) out.codeBytes.write(text, 0, length * 2, 'utf16le');
+  else for (let index = 0; index < length; index++) out.codes[index] = text.charCodeAt(index);
+  out.codes[length] = 0;
 }
 
 /**
- * Where the runtime wants weight sums instead of buckets: two heads' weights (interleaved, `heads`
- * per bucket) and their prefix sums, `char*[p]` over the character grams ending before `p`,
- * `word*[k]` over the grams of the first `k` words. Arrays hold at least length + 1 entries.
+ * Where the runtime wants weight sums instead of buckets: the two heads' weights as pairs
+ * (`pairs[2 * bucket]` the first head's, `pairs[2 * bucket + 1]` the second's, so one shift finds
+ * both in one cache line) and their prefix sums, `char*[p]` over the character grams ending before
+ * `p`, `word*[k]` over the grams of the first `k` words. Arrays hold at least length + 1 entries.
  */
 export interface WeightSums {
-  weights: Int8Array;
-  heads: number;
-  first: number;
-  second: number;
+  pairs: Int8Array;
   charFirst: Int32Array;
   charSecond: Int32Array;
   wordFirst: Int32Array;
@@ -327,65 +357,31 @@ const golden = 0x9e3779b1;
 /** Grams hashed per position: a 3-gram and a 5-gram (4-grams cost a third of the hashing and added nothing measurable). */
 const charSlots = 2;
 
-/** Buckets of the character 3- and 5-grams ending at each position (the trainer's path). */
-function charGrams(text: string, buckets: Uint32Array): void {
-  // Each gram is hashed once at its last character: a polynomial hash extended to the left
-  // (g5 = g3 + c[i-3]·P³ + c[i-4]·P⁴), so a position costs one character read and a few multiplies.
+/**
+ * The one pass over the code units: at each position the character 3- and 5-gram ending there, and
+ * at each word's end its word 1-2 grams, lexical running counts, and sentence ends. With `scoring`
+ * the grams' weights go straight into the two heads' prefix sums (`char*[p]` over the character
+ * grams ending before `p`, `word*[k]` over the grams of the first `k` words); without, their
+ * buckets go to `charBuckets` and `wordBuckets` (the trainer's path).
+ */
+function grams(out: TextFeatures, document: boolean, scoring: WeightSums | undefined): void {
+  const { codes, length, charBuckets, wordEnds, wordBuckets, wordCounts, sentenceEnds } = out;
+  const sums = scoring !== undefined;
+  const pairs = scoring?.pairs ?? noWeights;
+  const charFirst = scoring?.charFirst ?? noSums;
+  const charSecond = scoring?.charSecond ?? noSums;
+  const wordFirst = scoring?.wordFirst ?? noSums;
+  const wordSecond = scoring?.wordSecond ?? noSums;
+  // Each character gram is hashed once at its last character: a polynomial hash extended to the
+  // left (g5 = g3 + c[i-3]·P³ + c[i-4]·P⁴), so a position costs one read and a few multiplies.
   let c1 = 0;
   let c2 = 0;
   let c3 = 0;
   let c4 = 0;
-  for (let position = 0, length = text.length; position < length; position++) {
-    const c0 = text.charCodeAt(position);
-    const base = position * charSlots;
-    const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + c0) | 0;
-    const g5 = (g3 + Math.imul(c3, power3) + Math.imul(c4, power4)) | 0;
-    buckets[base] = position >= 2 ? Math.imul(g3 ^ salt3, golden) >>> shift : noBucket;
-    buckets[base + 1] = position >= 4 ? Math.imul(g5 ^ salt5, golden) >>> shift : noBucket;
-    c4 = c3;
-    c3 = c2;
-    c2 = c1;
-    c1 = c0;
-  }
-}
-
-/** The same grams as `charGrams`, summed into two heads' prefix sums as they are hashed (the runtime's path). */
-function charGramSums(text: string, scoring: WeightSums): void {
-  const { weights, heads, first, second, charFirst, charSecond } = scoring;
-  let c1 = 0;
-  let c2 = 0;
-  let c3 = 0;
-  let c4 = 0;
-  let sumFirst = 0;
-  let sumSecond = 0;
-  charFirst[0] = 0;
-  charSecond[0] = 0;
-  for (let position = 0, length = text.length; position < length; position++) {
-    const c0 = text.charCodeAt(position);
-    const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + c0) | 0;
-    if (position >= 2) {
-      const b3 = (Math.imul(g3 ^ salt3, golden) >>> shift) * heads;
-      sumFirst += weights[b3 + first] as number;
-      sumSecond += weights[b3 + second] as number;
-      if (position >= 4) {
-        const g5 = (g3 + Math.imul(c3, power3) + Math.imul(c4, power4)) | 0;
-        const b5 = (Math.imul(g5 ^ salt5, golden) >>> shift) * heads;
-        sumFirst += weights[b5 + first] as number;
-        sumSecond += weights[b5 + second] as number;
-      }
-    }
-    charFirst[position + 1] = sumFirst;
-    charSecond[position + 1] = sumSecond;
-    c4 = c3;
-    c3 = c2;
-    c2 = c1;
-    c1 = c0;
-  }
-}
-
-/** Word 1-2 grams, lexical running counts and sentence ends. */
-function wordGrams(text: string, out: TextFeatures, document: boolean): void {
-  const { wordEnds, wordBuckets, wordCounts, sentenceEnds } = out;
+  let charSumFirst = 0;
+  let charSumSecond = 0;
+  let wordSumFirst = 0;
+  let wordSumSecond = 0;
   let words = 0;
   let sentenceCount = 0;
   let verbs = 0;
@@ -394,69 +390,128 @@ function wordGrams(text: string, out: TextFeatures, document: boolean): void {
   let sentences = 0;
   let imperativeStarts = 0;
   let nonAscii = 0;
-  let grams = 0;
+  let wordGrams = 0;
   let previous = 0;
+  let hash = wordSeed;
+  let inWord = false;
   let clauseStart = true;
-  let position = 0;
-  const length = text.length;
-  while (position < length) {
-    const code = text.charCodeAt(position);
-    if (!isWordCode(code)) {
-      if (isClauseEnd(code)) clauseStart = true;
-      if (isSentenceEnd(code) && (position + 1 === length || text.charCodeAt(position + 1) === 32)) {
-        sentenceEnds[sentenceCount++] = position + 1;
+  charFirst[0] = 0;
+  charSecond[0] = 0;
+  wordFirst[0] = 0;
+  wordSecond[0] = 0;
+  // INVARIANT: position `length` reads the sentinel 0, which ends the last word and is no sentence
+  // end; its character grams land one past the text (the arrays have room) and are never read.
+  for (let position = 0; position <= length; position++) {
+    const code = codes[position] as number;
+    const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + code) | 0;
+    const g5 = (g3 + Math.imul(c3, power3) + Math.imul(c4, power4)) | 0;
+    const b3 = Math.imul(g3 ^ salt3, golden) >>> shift;
+    const b5 = Math.imul(g5 ^ salt5, golden) >>> shift;
+    if (sums) {
+      if (position >= 2) {
+        charSumFirst += pairs[b3 << 1] as number;
+        charSumSecond += pairs[(b3 << 1) + 1] as number;
+        if (position >= 4) {
+          charSumFirst += pairs[b5 << 1] as number;
+          charSumSecond += pairs[(b5 << 1) + 1] as number;
+        }
       }
-      position++;
+      charFirst[position + 1] = charSumFirst;
+      charSecond[position + 1] = charSumSecond;
+    } else {
+      charBuckets[position * charSlots] = position >= 2 ? b3 : noBucket;
+      charBuckets[position * charSlots + 1] = position >= 4 ? b5 : noBucket;
+    }
+    c4 = c3;
+    c3 = c2;
+    c2 = c1;
+    c1 = code;
+    const kind = charKinds[code] as number;
+    if ((kind & wordKind) !== 0) {
+      // FNV-1a over the word.
+      nonAscii += code > 127 ? 1 : 0;
+      hash = Math.imul(hash ^ code, fnvPrime);
+      inWord = true;
       continue;
     }
-    let hash = wordSeed;
-    while (position < length) {
-      const inner = text.charCodeAt(position);
-      if (!isWordCode(inner)) break;
-      if (inner > 127) nonAscii++;
-      hash = Math.imul(hash ^ inner, fnvPrime);
-      position++;
+    if (inWord) {
+      // The word that ended before this position.
+      const word = hash >>> 0;
+      hash = wordSeed;
+      inWord = false;
+      const unigram = mix(word);
+      const pair = (previous ^ Math.imul(word, 0x27d4eb2d)) >>> 0;
+      const bigram = mix(pair);
+      const hasPair = previous !== 0;
+      if (sums) {
+        let base = unigram << 1;
+        wordSumFirst += pairs[base] as number;
+        wordSumSecond += pairs[base + 1] as number;
+        if (hasPair) {
+          base = bigram << 1;
+          wordSumFirst += pairs[base] as number;
+          wordSumSecond += pairs[base + 1] as number;
+        }
+        if (document) {
+          base = mix(word ^ documentSalt) << 1;
+          wordSumFirst += pairs[base] as number;
+          wordSumSecond += pairs[base + 1] as number;
+          if (hasPair) {
+            base = mix(pair ^ documentSalt) << 1;
+            wordSumFirst += pairs[base] as number;
+            wordSumSecond += pairs[base + 1] as number;
+          }
+        }
+        wordFirst[words + 1] = wordSumFirst;
+        wordSecond[words + 1] = wordSumSecond;
+      } else {
+        const slot = words * wordSlots;
+        wordBuckets[slot] = unigram;
+        wordBuckets[slot + 1] = noBucket;
+        wordBuckets[slot + 2] = noBucket;
+        wordBuckets[slot + 3] = noBucket;
+        if (hasPair) wordBuckets[slot + 1] = bigram;
+        if (document) {
+          wordBuckets[slot + 2] = mix(word ^ documentSalt);
+          if (hasPair) wordBuckets[slot + 3] = mix(pair ^ documentSalt);
+        }
+      }
+      wordGrams += (hasPair ? 2 : 1) * (document ? 2 : 1);
+      previous = word;
+      const flags = flagsOf(word);
+      const isVerb = flags & verbFlag;
+      verbs += isVerb;
+      you += (flags & youFlag) >>> 1;
+      if (clauseStart) {
+        sentences++;
+        imperativeStarts += isVerb;
+        clauseStart = false;
+      }
+      // Branch-free: a path the warm-up never took has no type feedback, and its first run would
+      // throw the pass out of optimised code (role markers are rare).
+      roles += ((flags & roleFlag) >>> 2) & (code === 58 ? 1 : 0);
+      wordEnds[words] = position;
+      words++;
+      const row = words * countStride;
+      wordCounts[row + count.verbs] = verbs;
+      wordCounts[row + count.you] = you;
+      wordCounts[row + count.roles] = roles;
+      wordCounts[row + count.sentences] = sentences;
+      wordCounts[row + count.imperativeStarts] = imperativeStarts;
+      wordCounts[row + count.nonAscii] = nonAscii;
+      wordCounts[row + count.wordGrams] = wordGrams;
     }
-    hash >>>= 0;
-    const slot = words * wordSlots;
-    const unigram = mix(hash);
-    wordBuckets[slot] = unigram;
-    wordBuckets[slot + 2] = document ? mix(hash ^ documentSalt) : noBucket;
-    grams += document ? 2 : 1;
-    if (previous !== 0) {
-      const pair = (previous ^ Math.imul(hash, 0x27d4eb2d)) >>> 0;
-      wordBuckets[slot + 1] = mix(pair);
-      wordBuckets[slot + 3] = document ? mix(pair ^ documentSalt) : noBucket;
-      grams += document ? 2 : 1;
-    } else {
-      wordBuckets[slot + 1] = noBucket;
-      wordBuckets[slot + 3] = noBucket;
+    if ((kind & clauseEndKind) !== 0) clauseStart = true;
+    if ((kind & sentenceEndKind) !== 0 && (position + 1 === length || codes[position + 1] === 32)) {
+      sentenceEnds[sentenceCount++] = position + 1;
     }
-    previous = hash;
-    const flags = flagsOf(hash);
-    const isVerb = (flags & verbFlag) !== 0;
-    if (isVerb) verbs++;
-    if ((flags & youFlag) !== 0) you++;
-    if (clauseStart) {
-      sentences++;
-      if (isVerb) imperativeStarts++;
-      clauseStart = false;
-    }
-    if (position < length && text.charCodeAt(position) === 58 && (flags & roleFlag) !== 0) roles++;
-    wordEnds[words] = position;
-    words++;
-    const row = words * countStride;
-    wordCounts[row + count.verbs] = verbs;
-    wordCounts[row + count.you] = you;
-    wordCounts[row + count.roles] = roles;
-    wordCounts[row + count.sentences] = sentences;
-    wordCounts[row + count.imperativeStarts] = imperativeStarts;
-    wordCounts[row + count.nonAscii] = nonAscii;
-    wordCounts[row + count.wordGrams] = grams;
   }
   out.wordCount = words;
   out.sentenceCount = sentenceCount;
 }
+
+const noWeights = new Int8Array(0);
+const noSums = new Int32Array(1);
 
 /** Character grams ending before position `x` (a 3-gram ends at each position from 2 on, a 5-gram from 4 on). */
 function charGramsBefore(x: number): number {
@@ -508,35 +563,6 @@ export function forEachBucket(
   }
 }
 
-/** Running weight sums of two heads over `count` groups of `slots` buckets each (`noBucket` skipped). */
-function prefixSums(
-  buckets: Uint32Array,
-  slots: number,
-  count: number,
-  weights: Int8Array,
-  heads: number,
-  first: number,
-  second: number,
-  outFirst: Int32Array,
-  outSecond: Int32Array,
-): void {
-  let sumFirst = 0;
-  let sumSecond = 0;
-  outFirst[0] = 0;
-  outSecond[0] = 0;
-  for (let group = 0; group < count; group++) {
-    for (let index = group * slots, stop = index + slots; index < stop; index++) {
-      const bucket = buckets[index] as number;
-      if (bucket === noBucket) continue;
-      const base = bucket * heads;
-      sumFirst += weights[base + first] as number;
-      sumSecond += weights[base + second] as number;
-    }
-    outFirst[group + 1] = sumFirst;
-    outSecond[group + 1] = sumSecond;
-  }
-}
-
 /**
  * The dense features of `[start, end)` into `dense` (words `firstWord` to `endWord`, from
  * `wordIndexAfter`). The tail features are read only when `tail` is set (the window heads: an
@@ -551,7 +577,7 @@ export function denseFeatures(
   dense: Float64Array,
   tail: boolean,
 ): void {
-  const { wordCounts, text } = features;
+  const { wordCounts, codes } = features;
   const from = firstWord * countStride;
   const to = endWord * countStride;
   const of = (key: number) => (wordCounts[to + key] as number) - (wordCounts[from + key] as number);
@@ -575,13 +601,13 @@ export function denseFeatures(
   dense[7] = length > 0 ? Math.min(1, (of(count.nonAscii) / length) * 4) : 0;
   dense[8] = Math.min(1, (features.length - length) / 512);
   let last = end - 1;
-  while (last >= start && text.charCodeAt(last) === 32) last--;
-  dense[9] = last >= start && text.charCodeAt(last) === 63 ? 1 : 0;
+  while (last >= start && codes[last] === 32) last--;
+  dense[9] = last >= start && codes[last] === 63 ? 1 : 0;
   // A question or an order addressed to the reader, inside a document: the shape of a task hijack.
   const inDocument = features.document ? (dense[8] as number) : 0;
   dense[10] = (dense[9] as number) * inDocument;
   dense[11] = imperative * inDocument;
-  if (tail) tailFeatures(text, start, end, features.histogram, dense);
+  if (tail) tailFeatures(codes, start, end, features.histogram, dense);
   else dense.fill(0, 4, 7);
 }
 
@@ -589,42 +615,43 @@ export function denseFeatures(
  * The tail: optimiser-made suffixes are dense in symbols, high in entropy, and mix letters with
  * punctuation inside one token.
  */
-function tailFeatures(text: string, start: number, end: number, histogram: Uint16Array, dense: Float64Array): void {
+function tailFeatures(codes: Uint16Array, start: number, end: number, histogram: Uint16Array, dense: Float64Array): void {
   const tailStart = Math.max(start, end - featureSettings.tailLength);
   let symbols = 0;
   let tokens = 0;
   let oddTokens = 0;
   let tokenSymbols = 0;
-  let inToken = false;
+  let inToken = 0;
+  let distinct = 0;
+  // Counted with additions every character runs through: an increment only odd tails reach would
+  // have no type feedback and throw the function out of optimised code the first time.
   for (let cursor = tailStart; cursor < end; cursor++) {
-    const code = text.charCodeAt(cursor);
-    histogram[code & 127] = (histogram[code & 127] as number) + 1;
+    const code = codes[cursor] as number;
+    const slot = code & 127;
+    const frequency = histogram[slot] as number;
+    histogram[slot] = frequency + 1;
+    if (frequency === 0) histogram[128 + distinct++] = slot;
     if (code === 32) {
-      if (inToken && tokenSymbols >= 2) oddTokens++;
-      inToken = false;
+      oddTokens += inToken & (tokenSymbols >= 2 ? 1 : 0);
+      inToken = 0;
       tokenSymbols = 0;
       continue;
     }
-    if (!inToken) {
-      inToken = true;
-      tokens++;
-    }
-    if (!isWordCode(code)) {
-      symbols++;
-      tokenSymbols++;
-    }
+    tokens += 1 - inToken;
+    inToken = 1;
+    const symbol = ((charKinds[code] as number) & wordKind) ^ 1;
+    symbols += symbol;
+    tokenSymbols += symbol;
   }
-  if (inToken && tokenSymbols >= 2) oddTokens++;
+  oddTokens += inToken & (tokenSymbols >= 2 ? 1 : 0);
   const tail = end - tailStart;
-  // Entropy from the counts, read back through the tail itself (clearing each count once), so a
-  // short range costs its own length rather than the histogram's 128 slots.
+  // Entropy from the counts of the slots seen, in the order first seen (clearing each), so a tail
+  // costs its distinct characters rather than the histogram's 128 slots.
   let entropy = 0;
-  for (let cursor = tailStart; cursor < end; cursor++) {
-    const slot = text.charCodeAt(cursor) & 127;
-    const frequency = histogram[slot] as number;
-    if (frequency === 0) continue;
+  for (let index = 0; index < distinct; index++) {
+    const slot = histogram[128 + index] as number;
+    const p = (histogram[slot] as number) / tail;
     histogram[slot] = 0;
-    const p = frequency / tail;
     entropy -= p * Math.log2(p);
   }
   dense[4] = tail > 0 ? Math.min(1, (symbols / tail) * 4) : 0;

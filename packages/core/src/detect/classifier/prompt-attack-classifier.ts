@@ -72,14 +72,20 @@ export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackCla
   const jailbreak = headNamed(header, 'jailbreak');
   const heads = [injection, jailbreak];
   const headCount = header.heads.length;
-  const indices = heads.map((head) => header.heads.indexOf(head));
+  const [injectionIndex, jailbreakIndex] = heads.map((head) => header.heads.indexOf(head)) as [number, number];
+  // The two heads' weights side by side (the file's own layout when it holds just these two).
+  let pairs = weights;
+  if (headCount !== 2 || injectionIndex !== 0) {
+    pairs = new Int8Array(2 << featureSettings.hashBits);
+    for (let bucket = 0; bucket < 1 << featureSettings.hashBits; bucket++) {
+      pairs[2 * bucket] = weights[bucket * headCount + injectionIndex] as number;
+      pairs[2 * bucket + 1] = weights[bucket * headCount + jailbreakIndex] as number;
+    }
+  }
   const features = createTextFeatures();
   const dense = new Float64Array(denseCount);
   const sumsFor = (size: number): WeightSums => ({
-    weights,
-    heads: headCount,
-    first: indices[0] as number,
-    second: indices[1] as number,
+    pairs,
     charFirst: new Int32Array(size),
     charSecond: new Int32Array(size),
     wordFirst: new Int32Array(size),
@@ -107,7 +113,7 @@ export function createPromptAttackClassifier(bytes: Uint8Array): PromptAttackCla
   };
 
   const margins = (words: string): [number, number] => {
-    if (sums.charFirst.length < words.length + 1) sums = sumsFor(2 ** Math.ceil(Math.log2(Math.max(64, words.length + 1))));
+    if (sums.charFirst.length < words.length + 2) sums = sumsFor(2 ** Math.ceil(Math.log2(Math.max(64, words.length + 2))));
     extractText(words, features, sums);
     for (current = 0; current < 2; current++) {
       result[current] = Number.NEGATIVE_INFINITY;
