@@ -2,8 +2,8 @@
  * Feature extraction for the prompt-attack classifier, shared by the runtime and the trainer
  * (`scripts/train-classifier.mjs` imports the built copy), so both see exactly the same features.
  *
- * One pass over a words view records, for every position, the hashed character 3- and 5-grams
- * ending there, and for every word its hashed word 1-2 grams and lexical flags (running counts). In a
+ * One pass over a words view records, for every position, the hashed character 4-gram ending
+ * there, and for every word its hashed word 1-2 grams and lexical flags (running counts). In a
  * document (several sentences), every word gram is also hashed a second time with a document salt,
  * and the lexical densities go to document slots, so the model can learn that "what is the capital
  * of brazil?" is an ordinary prompt on its own but a hijack when it sits inside an email (the two
@@ -27,7 +27,7 @@ export const featureSettings = {
   /** log2 of the number of hash buckets. */
   hashBits: 17,
   /** Lengths of the character grams hashed at each position. */
-  charGramLengths: '3,5',
+  charGramLengths: '4',
   wordGramMax: 2,
   /** Characters of the range's end read for the suffix features. */
   tailLength: 256,
@@ -64,9 +64,7 @@ const fnvPrime = 0x01000193;
 const power1 = 0x01000193;
 const power2 = Math.imul(power1, power1);
 const power3 = Math.imul(power2, power1);
-const power4 = Math.imul(power3, power1);
-const salt3 = 0x3c6ef372;
-const salt5 = 0x7f4a7c15;
+const salt4 = 0x3c6ef372;
 const documentSalt = 0x2545f491;
 
 /** A word gram's bucket: Fibonacci hashing of its 32-bit hash (top bits of one multiply). */
@@ -233,7 +231,7 @@ export interface TextFeatures {
   codes: Uint16Array;
   /** The bytes of `codes`, for the copy. */
   codeBytes: Buffer;
-  /** Buckets of the character 3- and 5-gram ending at each position (`position * 2`, `position * 2 + 1`); `noBucket` before the text is long enough. */
+  /** Bucket of the character 4-gram ending at each position; `noBucket` before the text is long enough. */
   charBuckets: Uint32Array;
   wordCount: number;
   /** Exclusive end of each word. */
@@ -282,7 +280,7 @@ export function extractText(text: string, out: TextFeatures, scoring?: WeightSum
     // One more entry than the prefix sums need: the pass writes one past the text (see `grams`).
     if (scoring.charFirst.length < length + 2)
       throw new RangeError(`weight sums hold ${scoring.charFirst.length - 2} characters, the text ${length}`);
-  } else if (out.charBuckets.length < (length + 1) * charSlots) out.charBuckets = new Uint32Array(grow(length + 1) * charSlots);
+  } else if (out.charBuckets.length < length + 1) out.charBuckets = new Uint32Array(grow(length + 1));
   out.buckets = !scoring;
   // A word needs at least one character and a separator, a sentence two characters.
   const maxWords = (length >>> 1) + 1;
@@ -350,15 +348,13 @@ function grow(size: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(64, size)));
 }
 
-// A character gram's bucket: its polynomial hash, salted by length, times the golden ratio, top
-// bits (Fibonacci hashing: one multiply spreads every input bit into the bucket).
+// A character gram's bucket: its polynomial hash, salted, times the golden ratio, top bits
+// (Fibonacci hashing: one multiply spreads every input bit into the bucket).
 const shift = 32 - featureSettings.hashBits;
 const golden = 0x9e3779b1;
-/** Grams hashed per position: a 3-gram and a 5-gram (4-grams cost a third of the hashing and added nothing measurable). */
-const charSlots = 2;
 
 /**
- * The one pass over the code units: at each position the character 3- and 5-gram ending there, and
+ * The one pass over the code units: at each position the character 4-gram ending there, and
  * at each word's end its word 1-2 grams, lexical running counts, and sentence ends. With `scoring`
  * the grams' weights go straight into the two heads' prefix sums (`char*[p]` over the character
  * grams ending before `p`, `word*[k]` over the grams of the first `k` words); without, their
@@ -372,12 +368,11 @@ function grams(out: TextFeatures, document: boolean, scoring: WeightSums | undef
   const charSecond = scoring?.charSecond ?? noSums;
   const wordFirst = scoring?.wordFirst ?? noSums;
   const wordSecond = scoring?.wordSecond ?? noSums;
-  // Each character gram is hashed once at its last character: a polynomial hash extended to the
-  // left (g5 = g3 + c[i-3]·P³ + c[i-4]·P⁴), so a position costs one read and a few multiplies.
+  // A 4-gram is hashed at its last character, a polynomial over the last four code units (kept in
+  // c1..c3), so a position costs one read and a few multiplies.
   let c1 = 0;
   let c2 = 0;
   let c3 = 0;
-  let c4 = 0;
   let charSumFirst = 0;
   let charSumSecond = 0;
   let wordSumFirst = 0;
@@ -403,26 +398,18 @@ function grams(out: TextFeatures, document: boolean, scoring: WeightSums | undef
   // end; its character grams land one past the text (the arrays have room) and are never read.
   for (let position = 0; position <= length; position++) {
     const code = codes[position] as number;
-    const g3 = (Math.imul(c2, power2) + Math.imul(c1, power1) + code) | 0;
-    const g5 = (g3 + Math.imul(c3, power3) + Math.imul(c4, power4)) | 0;
-    const b3 = Math.imul(g3 ^ salt3, golden) >>> shift;
-    const b5 = Math.imul(g5 ^ salt5, golden) >>> shift;
+    const g4 = (Math.imul(c3, power3) + Math.imul(c2, power2) + Math.imul(c1, power1) + code) | 0;
+    const b4 = Math.imul(g4 ^ salt4, golden) >>> shift;
     if (sums) {
-      if (position >= 2) {
-        charSumFirst += pairs[b3 << 1] as number;
-        charSumSecond += pairs[(b3 << 1) + 1] as number;
-        if (position >= 4) {
-          charSumFirst += pairs[b5 << 1] as number;
-          charSumSecond += pairs[(b5 << 1) + 1] as number;
-        }
+      if (position >= 3) {
+        charSumFirst += pairs[b4 << 1] as number;
+        charSumSecond += pairs[(b4 << 1) + 1] as number;
       }
       charFirst[position + 1] = charSumFirst;
       charSecond[position + 1] = charSumSecond;
     } else {
-      charBuckets[position * charSlots] = position >= 2 ? b3 : noBucket;
-      charBuckets[position * charSlots + 1] = position >= 4 ? b5 : noBucket;
+      charBuckets[position] = position >= 3 ? b4 : noBucket;
     }
-    c4 = c3;
     c3 = c2;
     c2 = c1;
     c1 = code;
@@ -513,9 +500,9 @@ function grams(out: TextFeatures, document: boolean, scoring: WeightSums | undef
 const noWeights = new Int8Array(0);
 const noSums = new Int32Array(1);
 
-/** Character grams ending before position `x` (a 3-gram ends at each position from 2 on, a 5-gram from 4 on). */
+/** Character grams ending before position `x` (a 4-gram ends at each position from 3 on). */
 function charGramsBefore(x: number): number {
-  return x <= 2 ? 0 : x <= 4 ? x - 2 : 2 * x - 6;
+  return x <= 3 ? 0 : x - 3;
 }
 
 /** Index of the first word whose end is greater than `position`. */
@@ -551,7 +538,7 @@ export function forEachBucket(
   visit: (bucket: number, character: boolean) => void,
 ): void {
   if (!features.buckets) throw new Error('forEachBucket needs a text extracted without weight sums');
-  for (let index = start * charSlots; index < end * charSlots; index++) {
+  for (let index = start; index < end; index++) {
     const bucket = features.charBuckets[index] as number;
     if (bucket !== noBucket) visit(bucket, true);
   }

@@ -140,7 +140,7 @@ describe('features', () => {
       dense.forEach((value, feature) => {
         expected += value * (head.dense[feature] as number);
       });
-      expect(charGrams).toBe(2 * text.length - 6);
+      expect(charGrams).toBe(text.length - 3);
       expect(dense[9]).toBe(text.endsWith('?') ? 1 : 0);
       expect(classifier.margins(text)[1]).toBeCloseTo(expected, 9);
     }
