@@ -52,6 +52,26 @@ async function measure(once, { iterations, warmup }) {
   };
 }
 
+/**
+ * `fetch` with a signal of its own per request. The SDK's Streamable HTTP client hands its one
+ * AbortSignal to every fetch, and undici keeps a listener on it per request until garbage
+ * collection: after 1,500 calls Node warns of a leak (MaxListenersExceededWarning). Here each
+ * request's signal follows the transport's until the response arrives.
+ */
+async function isolatedFetch(input, init = {}) {
+  const { signal } = init;
+  if (!signal) return fetch(input, init);
+  const own = new AbortController();
+  const forward = () => own.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  try {
+    return await fetch(input, { ...init, signal: own.signal });
+  } finally {
+    signal.removeEventListener('abort', forward);
+  }
+}
+
 /** Starts `palisade-mcp serve --http` and resolves with its URL once it says where it listens. */
 function startHttpChild(directory, env) {
   const child = spawn(
@@ -125,7 +145,9 @@ export async function run({ quick = false } = {}) {
     });
     try {
       const http = new Client({ name: 'bench', version: '1' });
-      await http.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+      await http.connect(
+        new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${key}` } }, fetch: isolatedFetch }),
+      );
       await http.listTools();
       results.http = await measure((index) => http.callTool({ name: 'scan', arguments: scanArgs(index) }), { iterations, warmup });
       await http.close();
