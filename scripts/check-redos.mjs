@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// ReDoS gate: runs recheck over every pattern of every shipped rule pack and over the engine's own
+// ReDoS gate: runs recheck over every pattern of every shipped rule pack (the YAML packs of
+// @palisade/core and the tool-poisoning pack of the MCP proxy) and over the engine's own
 // patterns. Fails on "vulnerable" or "unknown". The attack string of every pattern ever found
 // vulnerable is kept in packages/core/test/fixtures/redos-attacks.json as a regression case: its
 // prefixes, pumped parts and suffix, which the rule-pack test and the worst-case benchmark pump to
@@ -26,15 +27,23 @@ const recheckVersion = JSON.parse(readFileSync(join(root, 'node_modules/recheck/
 const all = process.argv.includes('--all');
 
 const patterns = [];
+const addPack = (label, pack) => {
+  for (const rule of pack.rules ?? []) {
+    (rule.patterns ?? []).forEach((source, index) => {
+      patterns.push({ where: `${label} ${rule.id} patterns[${index}]`, source, flags: `g${rule.flags ?? ''}` });
+    });
+  }
+};
 for (const name of readdirSync(rulesDirectory)
   .filter((file) => file.endsWith('.yaml'))
   .sort()) {
-  const pack = parse(readFileSync(join(rulesDirectory, name), 'utf8'));
-  for (const rule of pack.rules ?? []) {
-    (rule.patterns ?? []).forEach((source, index) => {
-      patterns.push({ where: `${name} ${rule.id} patterns[${index}]`, source, flags: `g${rule.flags ?? ''}` });
-    });
-  }
+  addPack(name, parse(readFileSync(join(rulesDirectory, name), 'utf8')));
+}
+// Packs shipped inside other packages' code, in the same schema.
+const embeddedPacks = [['packages/mcp-server/dist/proxy/tool-poisoning-pack.js', 'toolPoisoningPack']];
+for (const [file, name] of embeddedPacks) {
+  const module = await import(join(root, file));
+  addPack(`${file} ${name}`, parse(module[name]));
 }
 const internal = [
   ['packages/core/dist/decode/find-encoded-segments.js', 'segmentPatterns'],
