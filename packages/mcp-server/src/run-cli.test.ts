@@ -27,8 +27,12 @@ function io(stdin = ''): CliIo & { out: () => string; err: () => string } {
 }
 
 describe('parseServeArguments', () => {
+  // A folder of its own: the cases of runCli below write a palisade.yaml into `directory`.
+  const empty = mkdtempSync(join(tmpdir(), 'palisade-cli-empty-'));
+  made.push(empty);
+
   it('defaults to stdio, 127.0.0.1:8787/mcp, 60 calls/s in bursts of 120, enforce, no configuration', () => {
-    expect(parseServeArguments([], { env: {}, cwd: directory })).toEqual({
+    expect(parseServeArguments([], { env: {}, cwd: empty })).toEqual({
       transport: 'stdio',
       host: '127.0.0.1',
       port: 8787,
@@ -58,15 +62,15 @@ describe('parseServeArguments', () => {
         'p.yaml',
         '--watch',
       ],
-      { env: {}, cwd: directory },
+      { env: {}, cwd: empty },
     );
     expect(settings).toMatchObject({
       transport: 'http',
       host: '0.0.0.0',
       port: 9000,
       path: '/palisade',
-      keys: { file: join(directory, 'keys.json') },
-      configPath: join(directory, 'p.yaml'),
+      keys: { file: join(empty, 'keys.json') },
+      configPath: join(empty, 'p.yaml'),
       rateLimit: { perSecond: 5, burst: 10 },
       mode: 'shadow',
       watch: true,
@@ -83,14 +87,14 @@ describe('parseServeArguments', () => {
   });
 
   it('refuses what cannot work, with a usage error', () => {
-    const parse = (argv: string[]) => () => parseServeArguments(argv, { env: {}, cwd: directory });
+    const parse = (argv: string[]) => () => parseServeArguments(argv, { env: {}, cwd: empty });
     expect(parse(['--http'])).toThrow(/--http needs API keys/);
     expect(parse(['--http', '--keys', 'k.json', '--tenant', 'acme'])).toThrow(/--tenant is for stdio/);
     expect(parse(['--port', '99999'])).toThrow(/--port must be an integer/);
     expect(parse(['--rate-limit=0'])).toThrow(/--rate-limit must be a positive number/);
     expect(parse(['--watch'])).toThrow(/--watch needs a configuration file/);
     expect(parse(['--nope'])).toThrow(UsageError);
-    expect(parseServeArguments(['--rate-limit', 'off'], { env: {}, cwd: directory }).rateLimit).toBe(false);
+    expect(parseServeArguments(['--rate-limit', 'off'], { env: {}, cwd: empty }).rateLimit).toBe(false);
   });
 });
 

@@ -33,7 +33,8 @@ beforeAll(() => {
 
 afterAll(() => workspace.cleanup());
 
-describe('palisade-mcp serve (stdio)', () => {
+// In order even under --sequence.shuffle: the cases share one server, and the last one closes it.
+describe('palisade-mcp serve (stdio)', { shuffle: false }, () => {
   let client: Client;
   let transport: StdioClientTransport;
   let stderr = '';

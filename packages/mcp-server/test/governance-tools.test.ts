@@ -338,6 +338,15 @@ describe('health_check, list_plugins, explain_policy', () => {
 
 describe('query_audit and verify_audit', () => {
   it('returns decision receipts and an mcp.tool_call receipt for every call, naming the caller', async () => {
+    // Its own calls, so the receipts it looks for do not depend on which cases ran before.
+    const escalate = async (to: string) => {
+      const escalated = await call(admin, 'check_tool_call', { tool: 'email.send', arguments: { to } });
+      return (escalated.structuredContent as unknown as Decision).approvalId as string;
+    };
+    await call(admin, 'approve', { id: await escalate('audit-a@partner.example') });
+    await call(admin, 'deny', { id: await escalate('audit-b@partner.example'), reason: 'not now' });
+    await call(admin, 'check_budget', {});
+    await call(admin, 'health_check', {});
     await call(admin, 'scan', { text: 'a receipt please', user: 'u-7' });
     const result = await call(admin, 'query_audit', { descending: true, limit: 50 });
     const receipts = result.structuredContent?.receipts as { kind: string; tenantId: string; receipt: Record<string, unknown> }[];
@@ -353,6 +362,7 @@ describe('query_audit and verify_audit', () => {
 
   it('filters by kind and action, and lets an admin read every tenant with "*"', async () => {
     await call(admin, 'scan', { text: 'hi from globex', tenant: 'globex' });
+    await call(admin, 'scan', { text: injection }); // a block of its own to find
     const blocks = await call(admin, 'query_audit', { kind: 'decision', action: 'block' });
     const rows = blocks.structuredContent?.receipts as { kind: string; action: string }[];
     expect(rows.length).toBeGreaterThan(0);
