@@ -305,7 +305,7 @@ function copyCodes(text: string, out: TextFeatures): void {
     out.codes = new Uint16Array(buffer);
     out.codeBytes = Buffer.from(buffer);
   }
-  // UTF-16LE is the array's own layout on little-endian machines (all that Node ships for but s390x).
+  // UTF-16LE is the array's own layout on little-endian machines (x64, arm64; not s390x).
   if (littleEndian) out.codeBytes.write(text, 0, length * 2, 'utf16le');
   else for (let index = 0; index < length; index++) out.codes[index] = text.charCodeAt(index);
   out.codes[length] = 0;
@@ -315,7 +315,8 @@ function copyCodes(text: string, out: TextFeatures): void {
  * Where the runtime wants weight sums instead of buckets: the two heads' weights as pairs
  * (`pairs[2 * bucket]` the first head's, `pairs[2 * bucket + 1]` the second's, so one shift finds
  * both in one cache line) and their prefix sums, `char*[p]` over the character grams ending before
- * `p`, `word*[k]` over the grams of the first `k` words. Arrays hold at least length + 1 entries.
+ * `p`, `word*[k]` over the grams of the first `k` words. The character sums hold at least
+ * length + 2 entries (the pass writes one past the text), the word sums length + 1.
  */
 export interface WeightSums {
   pairs: Int8Array;
