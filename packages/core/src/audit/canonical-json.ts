@@ -6,8 +6,8 @@ const maxDepth = 200;
  * dropped, numbers as JavaScript prints them (the RFC 8785 number form for finite values). Two
  * values that are deeply equal serialise to the same string, so hashes of them agree.
  *
- * Throws a TypeError for values JSON cannot carry faithfully: non-finite numbers, bigints,
- * functions, symbols, and cycles (or nesting deeper than 200).
+ * Throws a TypeError for values JSON cannot carry faithfully: non-finite numbers, invalid dates,
+ * bigints, functions, symbols, and cycles (or nesting deeper than 200).
  *
  * @example canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
  */
@@ -50,7 +50,11 @@ function write(value: unknown, depth: number): string {
         }
         return `${out}]`;
       }
-      if (value instanceof Date) return JSON.stringify(value.toISOString());
+      if (value instanceof Date) {
+        // JSON.stringify writes an invalid date as null; a receipt would then not say what it held.
+        if (Number.isNaN(value.getTime())) throw new TypeError('canonical JSON cannot carry an invalid Date');
+        return JSON.stringify(value.toISOString());
+      }
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record).sort();
       let out = '{';

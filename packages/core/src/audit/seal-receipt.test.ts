@@ -38,13 +38,28 @@ describe('sealReceipt', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string({ unit: 'binary' }), json, { maxKeys: 8 }), fc.nat({ max: 1e9 }), (extra, seq) => {
         const input = { ...extra, ...record };
-        const { hash, line } = sealReceipt(input, seq + 1, GENESIS_HASH);
         const base = { ...input, seq: seq + 1, prev: GENESIS_HASH, hash: undefined };
-        expect(hash).toBe(sha256Hex(canonicalJson(base)));
+        // What canonicalJson refuses (an invalid Date, say), sealing refuses with the same error.
+        let expected: string;
+        try {
+          expected = sha256Hex(canonicalJson(base));
+        } catch (error) {
+          expect(() => sealReceipt(input, seq + 1, GENESIS_HASH)).toThrow(error as Error);
+          return;
+        }
+        const { hash, line } = sealReceipt(input, seq + 1, GENESIS_HASH);
+        expect(hash).toBe(expected);
         expect(line).toBe(canonicalJson({ ...base, hash }));
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('refuses an invalid Date with a TypeError, where JSON.stringify would write null', () => {
+    expect(JSON.stringify({ at: new Date(Number.NaN) })).toBe('{"at":null}');
+    expect(() => canonicalJson({ at: new Date(Number.NaN) })).toThrow(new TypeError('canonical JSON cannot carry an invalid Date'));
+    expect(() => sealReceipt({ ...record, at: new Date(Number.NaN) }, 1, GENESIS_HASH)).toThrow(TypeError);
+    expect(canonicalJson({ at: new Date(0) })).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
   });
 
   it('seals deep nesting like canonicalJson, and refuses what canonicalJson refuses with the same error', () => {
